@@ -1,0 +1,40 @@
+//! One module per subcommand, plus the shared error reporting.
+
+pub mod check;
+pub mod lift;
+pub mod zoo;
+
+use std::process::ExitCode;
+
+/// Prints `error: …` (with its causes) and returns exit code 2 for user errors — bad
+/// input files, arguments or data — and 1 for anything else.
+pub fn report_error(e: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {e}");
+    for cause in e.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+    let user = e.chain().any(|c| {
+        c.downcast_ref::<sparselift::Error>()
+            .is_some_and(|e| e.is_user_error())
+            || c.is::<UserError>()
+    });
+    ExitCode::from(if user { 2 } else { 1 })
+}
+
+/// An error in the command's own arguments (exit code 2).
+#[derive(Debug)]
+pub struct UserError(pub String);
+
+impl std::fmt::Display for UserError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UserError {}
+
+/// Returns a [`UserError`] from the enclosing function.
+#[macro_export]
+macro_rules! user_bail {
+    ($($t:tt)*) => { return Err(anyhow::Error::new($crate::cmd::UserError(format!($($t)*)))) };
+}

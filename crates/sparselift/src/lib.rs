@@ -1,0 +1,21 @@
+//! # sparselift
+//!
+//! Random sparse lifts of base computation graphs (Robin, Scaman, Lelarge, "Random Sparse
+//! Lifts", ICLR 2024): describe a small base [`module::Module`], [`lift`] it densely or
+//! with a random sparse [`lift::Sampler`], and inspect, train and measure the result.
+//!
+//! ```
+//! use sparselift::{lift::{LiftSpec, Sampler}, zoo};
+//!
+//! let mlp = zoo::mlp(&zoo::MlpConfig { input: 16, hidden: 3, output: 1, ..Default::default() })?;
+//! let lift = LiftSpec::new(1000, Sampler::InDegree(10)).seed(1).sample(&mlp)?;
+//! println!("{}", lift.stats(&mlp));
+//! # Ok::<(), sparselift::Error>(())
+//! ```
+
+pub mod error;
+pub mod lift;
+pub mod module;
+pub mod zoo;
+
+pub use error::{Error, Result};

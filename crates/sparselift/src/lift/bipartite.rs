@@ -1,0 +1,247 @@
+//! The lifted edges over one base edge: a bipartite graph between two fibers.
+//!
+//! Sparse graphs are stored twice (DESIGN "Kernels"): CSR by target — for the forward
+//! pass and the weight gradient — and CSC by source with a permutation into the CSR
+//! (= weight) order — for the input gradient — so that parallel loops write disjoint
+//! outputs. A complete bipartite graph stores no indices at all: its weights form the
+//! row-major `n_dst × n_src` matrix and the engine hands it to a dense GEMM.
+//!
+//! Indices are `u32`; a graph with 2³² or more edges is an error, not an overflow.
+
+use crate::{Error, Result};
+
+/// Lifted edges between the source fiber (size `n_src`) and the target fiber (`n_dst`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bipartite {
+    n_src: u32,
+    n_dst: u32,
+    sparse: Option<Sparse>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Sparse {
+    dst_offsets: Vec<u32>,
+    src_index: Vec<u32>,
+    src_offsets: Vec<u32>,
+    dst_index: Vec<u32>,
+    perm: Vec<u32>,
+}
+
+/// Largest number of lifted edges one base edge may carry (`u32` indices).
+pub const MAX_EDGES: u64 = u32::MAX as u64;
+
+fn too_many(count: u64) -> Error {
+    Error::invalid(
+        "lift",
+        format!("{count} lifted edges over one base edge exceed the limit of {MAX_EDGES} (32-bit indices)"),
+    )
+    .with_hint("use a sparser sampler or a smaller lift size")
+}
+
+impl Bipartite {
+    /// The complete bipartite graph (a dense layer).
+    pub fn complete(n_src: u32, n_dst: u32) -> Result<Bipartite> {
+        let count = n_src as u64 * n_dst as u64;
+        if count > MAX_EDGES {
+            return Err(too_many(count));
+        }
+        Ok(Bipartite {
+            n_src,
+            n_dst,
+            sparse: None,
+        })
+    }
+
+    /// Builds a sparse graph from CSR arrays: `dst_offsets` has `n_dst + 1` entries and
+    /// the sources of target `t` are `src_index[dst_offsets[t]..dst_offsets[t + 1]]`.
+    /// Sources within a target are sorted here (multi-edges are kept).
+    pub fn from_csr(
+        n_src: u32,
+        n_dst: u32,
+        dst_offsets: Vec<u32>,
+        mut src_index: Vec<u32>,
+    ) -> Result<Bipartite> {
+        if dst_offsets.len() != n_dst as usize + 1
+            || dst_offsets[0] != 0
+            || dst_offsets.windows(2).any(|w| w[0] > w[1])
+            || *dst_offsets.last().unwrap() as usize != src_index.len()
+        {
+            return Err(Error::invalid("lift", "malformed CSR offsets"));
+        }
+        if let Some(&s) = src_index.iter().find(|&&s| s >= n_src) {
+            return Err(Error::invalid(
+                "lift",
+                format!("source index {s} is outside the source fiber of size {n_src}"),
+            ));
+        }
+        for w in dst_offsets.windows(2) {
+            src_index[w[0] as usize..w[1] as usize].sort_unstable();
+        }
+        let (src_offsets, dst_index, perm) = transpose(n_src, &dst_offsets, &src_index);
+        Ok(Bipartite {
+            n_src,
+            n_dst,
+            sparse: Some(Sparse {
+                dst_offsets,
+                src_index,
+                src_offsets,
+                dst_index,
+                perm,
+            }),
+        })
+    }
+
+    /// Builds a sparse graph from `(source, target)` pairs in any order.
+    pub fn from_pairs(n_src: u32, n_dst: u32, pairs: &[(u32, u32)]) -> Result<Bipartite> {
+        if pairs.len() as u64 > MAX_EDGES {
+            return Err(too_many(pairs.len() as u64));
+        }
+        let mut offsets = vec![0u32; n_dst as usize + 1];
+        for &(s, t) in pairs {
+            if t >= n_dst || s >= n_src {
+                return Err(Error::invalid(
+                    "lift",
+                    format!(
+                        "edge {s} -> {t} is outside the fibers ({n_src} sources, {n_dst} targets)"
+                    ),
+                ));
+            }
+            offsets[t as usize + 1] += 1;
+        }
+        for i in 0..n_dst as usize {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut fill = offsets.clone();
+        let mut src = vec![0u32; pairs.len()];
+        for &(s, t) in pairs {
+            src[fill[t as usize] as usize] = s;
+            fill[t as usize] += 1;
+        }
+        Bipartite::from_csr(n_src, n_dst, offsets, src)
+    }
+
+    /// Size of the source fiber.
+    pub fn n_src(&self) -> usize {
+        self.n_src as usize
+    }
+    /// Size of the target fiber.
+    pub fn n_dst(&self) -> usize {
+        self.n_dst as usize
+    }
+    /// True for the complete bipartite graph (no index arrays).
+    pub fn is_complete(&self) -> bool {
+        self.sparse.is_none()
+    }
+    /// Number of lifted edges.
+    pub fn num_edges(&self) -> usize {
+        match &self.sparse {
+            None => self.n_src as usize * self.n_dst as usize,
+            Some(s) => s.src_index.len(),
+        }
+    }
+    /// CSR arrays `(dst_offsets, src_index)` of a sparse graph.
+    pub fn csr(&self) -> Option<(&[u32], &[u32])> {
+        self.sparse
+            .as_ref()
+            .map(|s| (&s.dst_offsets[..], &s.src_index[..]))
+    }
+    /// CSC arrays `(src_offsets, dst_index, perm)` of a sparse graph: the targets of
+    /// source `s` are `dst_index[src_offsets[s]..src_offsets[s + 1]]` and `perm[j]` is the
+    /// CSR position (weight index) of CSC entry `j`.
+    pub fn csc(&self) -> Option<(&[u32], &[u32], &[u32])> {
+        self.sparse
+            .as_ref()
+            .map(|s| (&s.src_offsets[..], &s.dst_index[..], &s.perm[..]))
+    }
+    /// In-degree of target `t`.
+    pub fn in_degree(&self, t: usize) -> usize {
+        match &self.sparse {
+            None => self.n_src as usize,
+            Some(s) => (s.dst_offsets[t + 1] - s.dst_offsets[t]) as usize,
+        }
+    }
+    /// Out-degree of source `s`.
+    pub fn out_degree(&self, src: usize) -> usize {
+        match &self.sparse {
+            None => self.n_dst as usize,
+            Some(s) => (s.src_offsets[src + 1] - s.src_offsets[src]) as usize,
+        }
+    }
+    /// The lifted edges as `(source, target)` pairs in CSR (= weight) order.
+    pub fn pairs(&self) -> Box<dyn Iterator<Item = (u32, u32)> + '_> {
+        match &self.sparse {
+            None => {
+                Box::new((0..self.n_dst).flat_map(move |t| (0..self.n_src).map(move |s| (s, t))))
+            }
+            Some(s) => Box::new((0..self.n_dst).flat_map(move |t| {
+                let (a, b) = (s.dst_offsets[t as usize], s.dst_offsets[t as usize + 1]);
+                s.src_index[a as usize..b as usize]
+                    .iter()
+                    .map(move |&src| (src, t))
+            })),
+        }
+    }
+    /// Bytes held by the index arrays.
+    pub fn index_bytes(&self) -> usize {
+        self.sparse.as_ref().map_or(0, |s| {
+            4 * (s.dst_offsets.len()
+                + s.src_index.len()
+                + s.src_offsets.len()
+                + s.dst_index.len()
+                + s.perm.len())
+        })
+    }
+}
+
+/// Counting-sort transpose of a CSR graph into CSC plus the permutation CSC → CSR.
+/// Written by hand: it is one linear pass, and no sparse crate keeps the permutation.
+fn transpose(n_src: u32, dst_offsets: &[u32], src_index: &[u32]) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
+    let mut src_offsets = vec![0u32; n_src as usize + 1];
+    for &s in src_index {
+        src_offsets[s as usize + 1] += 1;
+    }
+    for i in 0..n_src as usize {
+        src_offsets[i + 1] += src_offsets[i];
+    }
+    let mut fill = src_offsets[..n_src as usize].to_vec();
+    let mut dst_index = vec![0u32; src_index.len()];
+    let mut perm = vec![0u32; src_index.len()];
+    for t in 0..dst_offsets.len() - 1 {
+        for j in dst_offsets[t]..dst_offsets[t + 1] {
+            let s = src_index[j as usize] as usize;
+            let k = fill[s] as usize;
+            dst_index[k] = t as u32;
+            perm[k] = j;
+            fill[s] += 1;
+        }
+    }
+    (src_offsets, dst_index, perm)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csc_is_the_transpose_of_csr_with_a_permutation_into_weight_order() {
+        let pairs = [(2, 0), (0, 0), (1, 1), (2, 1), (0, 2)];
+        let b = Bipartite::from_pairs(3, 3, &pairs).unwrap();
+        let csr: Vec<_> = b.pairs().collect();
+        assert_eq!(csr, vec![(0, 0), (2, 0), (1, 1), (2, 1), (0, 2)]);
+        let (so, di, perm) = b.csc().unwrap();
+        for s in 0..3 {
+            for j in so[s]..so[s + 1] {
+                let w = perm[j as usize] as usize;
+                assert_eq!(csr[w], (s as u32, di[j as usize]));
+            }
+        }
+        assert_eq!(b.out_degree(2), 2);
+        assert_eq!(b.in_degree(0), 2);
+    }
+
+    #[test]
+    fn out_of_range_indices_and_oversized_graphs_are_errors() {
+        assert!(Bipartite::from_pairs(2, 2, &[(2, 0)]).is_err());
+        assert!(Bipartite::complete(1 << 20, 1 << 20).is_err());
+    }
+}

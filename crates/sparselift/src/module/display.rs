@@ -1,0 +1,56 @@
+//! Rendering a module back to its file form: `Display` prints TOML that loads back to an
+//! equal module.
+
+use super::{EdgeSpec, Module, ModuleSpec, Role, VertexSpec};
+use crate::module::{Activation, Op};
+
+impl Module {
+    /// The spec that describes this module (every default spelled out).
+    pub fn to_spec(&self) -> ModuleSpec {
+        let vertices = self
+            .vertices
+            .iter()
+            .map(|v| VertexSpec {
+                name: v.name.clone(),
+                role: v.role,
+                shape: (v.role != Role::Constant).then(|| v.shape.clone()),
+                activation: (!v.is_source() && v.activation != Activation::Identity)
+                    .then(|| v.activation.name().to_string()),
+            })
+            .collect();
+        let edges = self
+            .edges
+            .iter()
+            .map(|e| {
+                let (from, to) = (&self.vertices[e.from].name, &self.vertices[e.to].name);
+                let default_name = format!("{from}->{to}");
+                EdgeSpec {
+                    from: from.clone(),
+                    to: to.clone(),
+                    op: e.op.name().to_string(),
+                    // Parallel-edge names (`a->b#2`) are regenerated identically on load.
+                    name: (!e.name.starts_with(&default_name)).then(|| e.name.clone()),
+                    out: (e.op == Op::Linear).then(|| e.weight_shape[0]),
+                    kernel: match &e.op {
+                        Op::Conv(k) => Some(k.clone()),
+                        _ => None,
+                    },
+                    sampler: e.sampler.as_ref().map(|s| s.to_string()),
+                }
+            })
+            .collect();
+        ModuleSpec {
+            name: self.name.clone(),
+            vertices,
+            edges,
+            origin: None,
+        }
+    }
+}
+
+impl std::fmt::Display for Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = toml::to_string(&self.to_spec()).map_err(|_| std::fmt::Error)?;
+        f.write_str(&text)
+    }
+}

@@ -1,0 +1,313 @@
+//! Base perceptron modules (SPEC §1): a finite DAG of vertices with shapes and
+//! activations, joined by edges that carry bilinear ops.
+//!
+//! A [`Module`] is always valid: it is only produced by [`ModuleBuilder::build`] (or the
+//! file loaders, which use it), which checks names, acyclicity, shapes and arities and
+//! resolves every edge's pre-activation shape and weight shape.
+//!
+//! ```
+//! use sparselift::module::{Activation, ModuleBuilder, Op};
+//!
+//! let mut b = ModuleBuilder::new("tiny");
+//! b.input("x", &[4]).constant("one").hidden("h", &[1], Activation::Relu).output("y", &[1], Activation::Identity);
+//! b.edge("x", "h", Op::Linear).edge("one", "h", Op::Scalar).edge("h", "y", Op::Scalar);
+//! let module = b.build().unwrap();
+//! assert_eq!(module.vertices().len(), 4);
+//! assert_eq!(module.edge(0).weight_shape, vec![1, 4]);
+//! ```
+
+mod builder;
+mod display;
+mod spec;
+mod validate;
+
+pub use builder::ModuleBuilder;
+pub use spec::{EdgeSpec, ModuleSpec, VertexSpec};
+
+use crate::lift::Sampler;
+
+/// A tensor shape (`Y_v = R^shape`).
+pub type Shape = Vec<usize>;
+
+/// What a vertex is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Receives one input tensor per sample; no in-edges.
+    Input,
+    /// The constant 1 (shape `[1]`): biases are edges out of it.
+    Constant,
+    /// A hidden vertex.
+    Hidden,
+    /// Part of the network output (outputs are concatenated in declaration order).
+    Output,
+}
+
+/// A vertex activation `σ_v` (SPEC §1). Elementwise ones sum their pre-activations first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Activation {
+    Identity,
+    Relu,
+    /// Leaky ReLU with slope 0.01 on the negative side.
+    LeakyRelu,
+    Tanh,
+    Sigmoid,
+    /// GELU, tanh approximation.
+    Gelu,
+    Softplus,
+    /// `z_1 ⊙ z_2`.
+    Product,
+    /// `z_1 z_2ᵀ / √c` for `z_1, z_2 ∈ R^{L×c}`.
+    Outer,
+    /// `softmax_rows(z_1) · z_2` for `z_1 ∈ R^{L×L}`, `z_2 ∈ R^{L×c}`.
+    Dsoftmul,
+}
+
+impl Activation {
+    /// Every activation, in documentation order.
+    pub const ALL: [Activation; 10] = [
+        Activation::Identity,
+        Activation::Relu,
+        Activation::LeakyRelu,
+        Activation::Tanh,
+        Activation::Sigmoid,
+        Activation::Gelu,
+        Activation::Softplus,
+        Activation::Product,
+        Activation::Outer,
+        Activation::Dsoftmul,
+    ];
+
+    /// The name used in module files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Identity => "identity",
+            Activation::Relu => "relu",
+            Activation::LeakyRelu => "leaky_relu",
+            Activation::Tanh => "tanh",
+            Activation::Sigmoid => "sigmoid",
+            Activation::Gelu => "gelu",
+            Activation::Softplus => "softplus",
+            Activation::Product => "product",
+            Activation::Outer => "outer",
+            Activation::Dsoftmul => "dsoftmul",
+        }
+    }
+
+    /// Parses a name from a module file.
+    pub fn from_name(name: &str) -> Option<Activation> {
+        Activation::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// `Some(k)` when the activation takes exactly `k` pre-activations, `None` for the
+    /// elementwise ones (any number ≥ 1, summed).
+    pub fn arity(self) -> Option<usize> {
+        match self {
+            Activation::Product | Activation::Outer | Activation::Dsoftmul => Some(2),
+            _ => None,
+        }
+    }
+
+    /// True for the elementwise activations `φ(z_1 + z_2 + …)`.
+    pub fn is_elementwise(self) -> bool {
+        self.arity().is_none()
+    }
+
+    /// The initialisation gain `g` (SPEC §2): `√2` for relu-like, 1 otherwise.
+    pub fn gain(self) -> f64 {
+        match self {
+            Activation::Relu | Activation::LeakyRelu => std::f64::consts::SQRT_2,
+            _ => 1.0,
+        }
+    }
+}
+
+impl std::fmt::Display for Activation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The bilinear op `M_e(w, y)` carried by an edge (SPEC §1).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// `w · y`, `w ∈ R`.
+    Scalar,
+    /// `w y` on the last axis, `w ∈ R^{out×in}`; `out` is resolved by validation (from the
+    /// edge's `out` field, or from the target's shape).
+    Linear,
+    /// `y`, no parameter (skip/residual connection).
+    Identity,
+    /// `w y` along the first (token) axis, `w ∈ R^{L×L}`.
+    TokenMix,
+    /// Same-padding convolution of a channel map with a kernel of the given (odd) size:
+    /// one entry for 1-D (`[len]` maps), two for 2-D (`[h, w]` maps).
+    Conv(Vec<usize>),
+}
+
+impl Op {
+    /// The name used in module files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Scalar => "scalar",
+            Op::Linear => "linear",
+            Op::Identity => "identity",
+            Op::TokenMix => "token_mix",
+            Op::Conv(_) => "conv",
+        }
+    }
+
+    /// True when the op has trainable weights.
+    pub fn has_weight(&self) -> bool {
+        !matches!(self, Op::Identity)
+    }
+}
+
+/// A validated base vertex.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Vertex {
+    pub name: String,
+    pub role: Role,
+    pub shape: Shape,
+    /// `Identity` for inputs and constants (never applied).
+    pub activation: Activation,
+}
+
+impl Vertex {
+    /// Number of scalar entries of the activation (`∏ shape`).
+    pub fn numel(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// True for input and constant vertices.
+    pub fn is_source(&self) -> bool {
+        matches!(self.role, Role::Input | Role::Constant)
+    }
+}
+
+/// A validated base edge `from → to`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Edge {
+    /// Unique name: the user's, or `from->to` (with `#k` appended for the k-th parallel edge).
+    pub name: String,
+    pub from: usize,
+    pub to: usize,
+    pub op: Op,
+    /// Position of this edge among the in-edges of `to` (declaration order): the index of
+    /// the pre-activation it feeds.
+    pub slot: usize,
+    /// Shape of the pre-activation `Z_e` this edge produces.
+    pub z_shape: Shape,
+    /// Shape of the weight one lifted edge carries (empty for `identity`).
+    pub weight_shape: Vec<usize>,
+    /// Default sampler for this edge, overriding the lift's global one (per-edge overrides
+    /// given at lift time still win).
+    pub sampler: Option<Sampler>,
+}
+
+impl Edge {
+    /// Number of scalar weights one lifted edge carries.
+    pub fn weight_numel(&self) -> usize {
+        if self.op.has_weight() {
+            self.weight_shape.iter().product()
+        } else {
+            0
+        }
+    }
+}
+
+/// A validated base perceptron module.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Module {
+    name: String,
+    vertices: Vec<Vertex>,
+    edges: Vec<Edge>,
+    in_edges: Vec<Vec<usize>>,
+    out_edges: Vec<Vec<usize>>,
+    topo: Vec<usize>,
+    warnings: Vec<String>,
+}
+
+impl Module {
+    /// The module's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// All vertices, in declaration order (indices are vertex ids).
+    pub fn vertices(&self) -> &[Vertex] {
+        &self.vertices
+    }
+    /// All edges, in declaration order (indices are edge ids).
+    pub fn edges(&self) -> &[Edge] {
+        &self.edges
+    }
+    /// Vertex `v`.
+    pub fn vertex(&self, v: usize) -> &Vertex {
+        &self.vertices[v]
+    }
+    /// Edge `e`.
+    pub fn edge(&self, e: usize) -> &Edge {
+        &self.edges[e]
+    }
+    /// The id of the vertex called `name`.
+    pub fn vertex_id(&self, name: &str) -> Option<usize> {
+        self.vertices.iter().position(|v| v.name == name)
+    }
+    /// Edges into `v`, in slot order.
+    pub fn in_edges(&self, v: usize) -> &[usize] {
+        &self.in_edges[v]
+    }
+    /// Edges out of `v`, in declaration order.
+    pub fn out_edges(&self, v: usize) -> &[usize] {
+        &self.out_edges[v]
+    }
+    /// Vertex ids in a topological order (sources first).
+    pub fn topological_order(&self) -> &[usize] {
+        &self.topo
+    }
+    /// Input vertices (role `input`), in declaration order.
+    pub fn inputs(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.vertices.len()).filter(|&v| self.vertices[v].role == Role::Input)
+    }
+    /// Output vertices, in declaration order.
+    pub fn outputs(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.vertices.len()).filter(|&v| self.vertices[v].role == Role::Output)
+    }
+    /// Total number of scalar inputs per sample (sum over input vertices).
+    pub fn input_dim(&self) -> usize {
+        self.inputs().map(|v| self.vertices[v].numel()).sum()
+    }
+    /// Total number of scalar outputs per sample (sum over output vertices).
+    pub fn output_dim(&self) -> usize {
+        self.outputs().map(|v| self.vertices[v].numel()).sum()
+    }
+    /// Non-fatal findings of validation (e.g. vertices that cannot reach an output).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+    /// Finds a base edge by its name, by `from->to`, or by `from-to` (when unambiguous).
+    pub fn find_edge(&self, key: &str) -> Option<usize> {
+        if let Some(e) = self.edges.iter().position(|e| e.name == key) {
+            return Some(e);
+        }
+        let pairs: Vec<(&str, &str)> = match key.split_once("->") {
+            Some(p) => vec![p],
+            None => key
+                .match_indices('-')
+                .map(|(i, _)| (&key[..i], &key[i + 1..]))
+                .collect(),
+        };
+        let mut found = None;
+        for (a, b) in pairs {
+            for (i, e) in self.edges.iter().enumerate() {
+                if self.vertices[e.from].name == a && self.vertices[e.to].name == b {
+                    if found.is_some_and(|f| f != i) {
+                        return None;
+                    }
+                    found = Some(i);
+                }
+            }
+        }
+        found
+    }
+}

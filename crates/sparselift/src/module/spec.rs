@@ -1,0 +1,133 @@
+//! The serialisable description of a base module — what TOML/JSON files and the
+//! [`ModuleBuilder`](super::ModuleBuilder) produce — and its loaders.
+//!
+//! ```toml
+//! name = "tiny"
+//!
+//! [[vertex]]
+//! name = "x"
+//! role = "input"
+//! shape = [4]
+//!
+//! [[vertex]]
+//! name = "h"
+//! shape = [1]          # role defaults to "hidden"
+//! activation = "relu"
+//!
+//! [[vertex]]
+//! name = "y"
+//! role = "output"
+//! shape = [1]
+//!
+//! [[edge]]
+//! from = "x"
+//! to = "h"
+//! op = "linear"
+//!
+//! [[edge]]
+//! from = "h"
+//! to = "y"
+//! op = "scalar"
+//! ```
+
+use super::Role;
+use serde::{Deserialize, Serialize};
+
+/// A base module as written in a file: vertices and edges in declaration order.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModuleSpec {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(default, rename = "vertex")]
+    pub vertices: Vec<VertexSpec>,
+    #[serde(default, rename = "edge")]
+    pub edges: Vec<EdgeSpec>,
+    /// Where the spec came from, for error messages (not serialised).
+    #[serde(skip)]
+    pub origin: Option<Origin>,
+}
+
+/// One `[[vertex]]` table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VertexSpec {
+    pub name: String,
+    #[serde(default = "hidden")]
+    pub role: Role,
+    /// Defaults to `[1]` (a scalar channel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<Vec<usize>>,
+    /// Defaults to `identity`; not allowed on inputs and constants.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activation: Option<String>,
+}
+
+fn hidden() -> Role {
+    Role::Hidden
+}
+
+/// One `[[edge]]` table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeSpec {
+    pub from: String,
+    pub to: String,
+    pub op: String,
+    /// Optional unique name (defaults to `from->to`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `linear` only: output size of the last axis, when the target does not fix it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out: Option<usize>,
+    /// `conv` only: the kernel size, `[k]` (1-D) or `[k, k]` (2-D), odd.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<Vec<usize>>,
+    /// Default sampler for this edge (e.g. `"k-lift:1"` for residual edges).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampler: Option<String>,
+}
+
+/// The file a spec was read from and the line of each vertex and edge table.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Origin {
+    pub path: String,
+    pub vertex_lines: Vec<usize>,
+    pub edge_lines: Vec<usize>,
+}
+
+impl ModuleSpec {
+    /// `file:line: vertex "name"` (or just `vertex "name"` without an origin).
+    pub(crate) fn at_vertex(&self, i: usize) -> String {
+        let what = format!("vertex \"{}\"", self.vertices[i].name);
+        self.locate(what, |o| o.vertex_lines.get(i).copied())
+    }
+
+    /// `file:line: edge "from" -> "to"`.
+    pub(crate) fn at_edge(&self, i: usize) -> String {
+        let e = &self.edges[i];
+        let what = match &e.name {
+            Some(n) => format!("edge \"{n}\" ({} -> {})", e.from, e.to),
+            None => format!("edge {} -> {}", e.from, e.to),
+        };
+        self.locate(what, |o| o.edge_lines.get(i).copied())
+    }
+
+    /// `file` or `module "name"`, for errors about the whole module.
+    pub(crate) fn at_module(&self) -> String {
+        match &self.origin {
+            Some(o) => o.path.clone(),
+            None => format!("module \"{}\"", self.name),
+        }
+    }
+
+    fn locate(&self, what: String, line: impl Fn(&Origin) -> Option<usize>) -> String {
+        match &self.origin {
+            Some(o) => match line(o) {
+                Some(l) => format!("{}:{l}: {what}", o.path),
+                None => format!("{}: {what}", o.path),
+            },
+            None => what,
+        }
+    }
+}
