@@ -16,6 +16,8 @@
 pub mod error;
 pub mod lift;
 pub mod module;
+pub mod real;
 pub mod zoo;
 
 pub use error::{Error, Result};
+pub use real::Real;
