@@ -13,10 +13,12 @@
 //! # Ok::<(), sparselift::Error>(())
 //! ```
 
+pub mod engine;
 pub mod error;
 pub mod lift;
 pub mod module;
 pub mod real;
+pub mod rng;
 pub mod zoo;
 
 pub use error::{Error, Result};

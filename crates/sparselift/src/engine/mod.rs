@@ -1,1 +1,140 @@
-//! (placeholder)
+//! The engine: a lifted network's parameters, forward pass and reverse-mode backward pass.
+//!
+//! A [`Network`] joins a base [`Module`] and a [`Lift`] of it. Parameters live outside
+//! it, in one flat vector `θ` (so integrators and optimisers see a plain `&mut [T]`):
+//! base edge by base edge, lifted edges in CSR order (by target, then source), each lifted
+//! edge's weight in row-major order of the base edge's `weight_shape`.
+//!
+//! Activations are **neuron-major, batch-minor** (DESIGN "Kernels"): for a base vertex,
+//! one contiguous `[fiber][elements][batch]` buffer, so a scalar lifted edge costs one
+//! AXPY over a contiguous batch vector. Network inputs and outputs are feature-major
+//! `[feature][batch]`.
+//!
+//! ```
+//! use sparselift::{engine::{Network, Workspace}, lift::{LiftSpec, Sampler}, zoo};
+//!
+//! let module = zoo::mlp(&zoo::MlpConfig { input: 3, hidden: 2, output: 1, ..Default::default() })?;
+//! let lift = LiftSpec::new(32, Sampler::InDegree(4)).seed(1).sample(&module)?;
+//! let net = Network::new(module, lift)?;
+//! let theta: Vec<f64> = net.init(7);
+//! let mut ws = Workspace::new(&net, 2);
+//! let x = [0.1, -0.2, 0.3, 0.0, 1.0, 2.0]; // [3 features][2 samples]
+//! let y = net.forward(&theta, &x, &mut ws).to_vec();
+//! let mut grad = vec![0.0; net.num_params()];
+//! net.backward(&theta, &[1.0, 1.0], &mut ws, &mut grad, None); // ∇θ of Σ outputs
+//! assert_eq!(y.len(), 2);
+//! # Ok::<(), sparselift::Error>(())
+//! ```
+
+mod activation;
+mod dense;
+mod init;
+mod ops;
+mod pass;
+mod propagate;
+
+pub use activation::{dphi, phi};
+pub use ops::Kernel;
+pub use pass::Workspace;
+
+use crate::lift::Lift;
+use crate::module::{Activation, Module, Op};
+use crate::{Error, Result};
+
+/// A lifted network: module, lift, and the layout of its parameters.
+#[derive(Clone, Debug)]
+pub struct Network {
+    module: Module,
+    lift: Lift,
+    kernels: Vec<Kernel>,
+    offsets: Vec<usize>,
+}
+
+impl Network {
+    /// Joins a module and a lift of it. Fails for ops or activations the engine does not
+    /// compute yet (`outer`, `dsoftmul`), naming the vertex.
+    pub fn new(module: Module, lift: Lift) -> Result<Network> {
+        if lift.fibers().len() != module.vertices().len()
+            || lift.edges().len() != module.edges().len()
+        {
+            return Err(Error::invalid(
+                "network",
+                "the lift is not a lift of this module",
+            ));
+        }
+        for v in module.vertices() {
+            if matches!(v.activation, Activation::Outer | Activation::Dsoftmul) {
+                return Err(Error::invalid(
+                    format!("vertex \"{}\"", v.name),
+                    format!(
+                        "the engine does not compute the {} activation yet",
+                        v.activation
+                    ),
+                ));
+            }
+        }
+        let kernels = module
+            .edges()
+            .iter()
+            .map(|e| Kernel::new(e, module.vertex(e.from)))
+            .collect();
+        let mut offsets = vec![0];
+        for (e, edge) in module.edges().iter().enumerate() {
+            let n = lift.edge(e).num_edges() * edge.weight_numel();
+            offsets.push(offsets[e] + n);
+        }
+        Ok(Network {
+            module,
+            lift,
+            kernels,
+            offsets,
+        })
+    }
+
+    /// The base module.
+    pub fn module(&self) -> &Module {
+        &self.module
+    }
+    /// The lift.
+    pub fn lift(&self) -> &Lift {
+        &self.lift
+    }
+    /// Length of `θ`.
+    pub fn num_params(&self) -> usize {
+        *self.offsets.last().unwrap()
+    }
+    /// The range of `θ` holding the weights of base edge `e`.
+    pub fn param_range(&self, e: usize) -> std::ops::Range<usize> {
+        self.offsets[e]..self.offsets[e + 1]
+    }
+    /// Forward FLOPs per sample: two per scalar multiply-add over every lifted edge.
+    pub fn flops_per_sample(&self) -> u64 {
+        let mut flops = 0u64;
+        for (e, edge) in self.module.edges().iter().enumerate() {
+            let per_edge = match &edge.op {
+                Op::Identity => self.module.vertex(edge.from).numel() as u64,
+                _ => {
+                    let z: usize = edge.z_shape.iter().product();
+                    let fan = match &self.kernels[e] {
+                        Kernel::Linear { inp, .. } => *inp,
+                        Kernel::TokenMix { tokens, .. } => *tokens,
+                        Kernel::Conv { kh, kw, .. } => kh * kw,
+                        _ => 1,
+                    };
+                    2 * (z * fan) as u64
+                }
+            };
+            flops += per_edge * self.lift.edge(e).num_edges() as u64;
+        }
+        flops
+    }
+
+    /// Index of the first lifted edge into target `t` over base edge `e` (CSR order).
+    fn edge_offset(&self, e: usize, t: usize) -> usize {
+        let b = self.lift.edge(e);
+        match b.csr() {
+            Some((off, _)) => off[t] as usize,
+            None => t * b.n_src(),
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! Activations `σ_v` (SPEC §1): forward and backward side by side.
+//!
+//! Elementwise activations see the sum of their pre-activations, so the engine keeps a
+//! single summed pre-activation buffer for them; `product` keeps one buffer per slot.
+
+use crate::module::Activation;
+use crate::Real;
+
+/// Slope of leaky ReLU on the negative side.
+const LEAKY_SLOPE: f64 = 0.01;
+/// `√(2/π)`, for the tanh approximation of GELU.
+const GELU_C: f64 = 0.797_884_560_802_865_4;
+const GELU_A: f64 = 0.044_715;
+
+/// `φ(z)` of an elementwise activation.
+#[inline]
+pub fn phi<T: Real>(a: Activation, z: T) -> T {
+    let one = T::one();
+    match a {
+        Activation::Relu => z.max(T::zero()),
+        Activation::LeakyRelu => {
+            if z > T::zero() {
+                z
+            } else {
+                z * T::of(LEAKY_SLOPE)
+            }
+        }
+        Activation::Tanh => z.tanh(),
+        Activation::Sigmoid => one / (one + (-z).exp()),
+        Activation::Gelu => {
+            let u = T::of(GELU_C) * (z + T::of(GELU_A) * z * z * z);
+            T::of(0.5) * z * (one + u.tanh())
+        }
+        // log(1 + e^z) without overflow for large z.
+        Activation::Softplus => z.max(T::zero()) + (-z.abs()).exp().ln_1p(),
+        _ => z,
+    }
+}
+
+/// `φ'(z)` of an elementwise activation.
+#[inline]
+pub fn dphi<T: Real>(a: Activation, z: T) -> T {
+    let one = T::one();
+    match a {
+        Activation::Relu => {
+            if z > T::zero() {
+                one
+            } else {
+                T::zero()
+            }
+        }
+        Activation::LeakyRelu => {
+            if z > T::zero() {
+                one
+            } else {
+                T::of(LEAKY_SLOPE)
+            }
+        }
+        Activation::Tanh => {
+            let t = z.tanh();
+            one - t * t
+        }
+        Activation::Sigmoid => {
+            let s = one / (one + (-z).exp());
+            s * (one - s)
+        }
+        // softplus' is the logistic sigmoid.
+        Activation::Softplus => one / (one + (-z).exp()),
+        Activation::Gelu => {
+            let z2 = z * z;
+            let u = T::of(GELU_C) * (z + T::of(GELU_A) * z2 * z);
+            let t = u.tanh();
+            let du = T::of(GELU_C) * (one + T::of(3.0 * GELU_A) * z2);
+            T::of(0.5) * (one + t) + T::of(0.5) * z * (one - t * t) * du
+        }
+        _ => one,
+    }
+}
+
+/// `y = φ(z)` over a buffer.
+pub fn forward<T: Real>(a: Activation, z: &[T], y: &mut [T]) {
+    if a == Activation::Identity {
+        y.copy_from_slice(z);
+    } else {
+        y.iter_mut().zip(z).for_each(|(y, &z)| *y = phi(a, z));
+    }
+}
+
+/// `g ⟵ g ⊙ φ'(z)` over a buffer: turns `∂L/∂y` into `∂L/∂z` in place.
+pub fn backward<T: Real>(a: Activation, z: &[T], g: &mut [T]) {
+    if a != Activation::Identity {
+        g.iter_mut().zip(z).for_each(|(g, &z)| *g *= dphi(a, z));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Central differences in f64 at points away from the kinks of relu/leaky relu.
+    #[test]
+    fn derivatives_match_finite_differences() {
+        let h = 1e-6;
+        for a in Activation::ALL.into_iter().filter(|a| a.is_elementwise()) {
+            for &z in &[-3.1f64, -0.7, -0.05, 0.03, 0.4, 1.9, 12.0] {
+                let fd = (phi(a, z + h) - phi(a, z - h)) / (2.0 * h);
+                let d = dphi(a, z);
+                assert!(
+                    (fd - d).abs() <= 1e-7 * (1.0 + d.abs()),
+                    "{a} at {z}: {d} vs {fd}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn softplus_does_not_overflow_and_gelu_has_its_known_values() {
+        assert!((phi(Activation::Softplus, 1000.0f64) - 1000.0).abs() < 1e-12);
+        assert!(phi(Activation::Softplus, -1000.0f64) >= 0.0);
+        // GELU(0) = 0 and GELU(z) → z for large z.
+        assert_eq!(phi(Activation::Gelu, 0.0f64), 0.0);
+        assert!((phi(Activation::Gelu, 10.0f64) - 10.0).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,233 @@
+//! Whole-network passes: forward in topological order, backward in reverse.
+
+use super::propagate::EdgePass;
+use super::{activation, Network};
+use crate::module::{Activation, Role};
+use crate::Real;
+
+/// Buffers for one batch size: activations, pre-activations and their gradients, per base
+/// vertex, each `[fiber][elements][batch]`. Reused across calls to avoid reallocation.
+#[derive(Clone, Debug)]
+pub struct Workspace<T> {
+    batch: usize,
+    /// `y_v`.
+    y: Vec<Vec<T>>,
+    /// Pre-activations: one summed buffer for elementwise activations, one per slot else.
+    z: Vec<Vec<Vec<T>>>,
+    /// `∂L/∂y_v`, overwritten in place by `∂L/∂z_v` for elementwise activations.
+    gy: Vec<Vec<T>>,
+    /// `∂L/∂z` per slot for activations with several arguments.
+    gz: Vec<Vec<Vec<T>>>,
+    out: Vec<T>,
+}
+
+impl<T: Real> Workspace<T> {
+    /// Buffers for `net` at batch size `batch`.
+    pub fn new(net: &Network, batch: usize) -> Self {
+        let m = &net.module;
+        let size = |v: usize| net.lift.fiber(v) * m.vertex(v).numel() * batch;
+        let slots = |v: usize| {
+            let vert = m.vertex(v);
+            match vert.activation {
+                _ if vert.is_source() => 0,
+                a if a.is_elementwise() => 1,
+                _ => m.in_edges(v).len(),
+            }
+        };
+        let n = m.vertices().len();
+        let z: Vec<Vec<Vec<T>>> = (0..n)
+            .map(|v| vec![vec![T::zero(); size(v)]; slots(v)])
+            .collect();
+        let gz = (0..n)
+            .map(|v| {
+                if slots(v) > 1 {
+                    z[v].clone()
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        Workspace {
+            batch,
+            y: (0..n).map(|v| vec![T::zero(); size(v)]).collect(),
+            z,
+            gy: (0..n).map(|v| vec![T::zero(); size(v)]).collect(),
+            gz,
+            out: vec![T::zero(); m.output_dim() * batch],
+        }
+    }
+
+    /// The batch size these buffers hold.
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// Activations `[fiber][elements][batch]` of base vertex `v` after a forward pass.
+    pub fn activation(&self, v: usize) -> &[T] {
+        &self.y[v]
+    }
+}
+
+impl Network {
+    fn pass<'a, T: Real>(&'a self, theta: &'a [T], e: usize, batch: usize) -> EdgePass<'a, T> {
+        let edge = self.module.edge(e);
+        EdgePass {
+            kernel: &self.kernels[e],
+            bip: self.lift.edge(e),
+            w: &theta[self.param_range(e)],
+            wn: edge.weight_numel(),
+            src_numel: self.module.vertex(edge.from).numel(),
+            dst_numel: edge.z_shape.iter().product(),
+            batch,
+        }
+    }
+
+    /// Forward pass of a batch. `x` is feature-major `[input_dim][batch]` (input vertices
+    /// in declaration order); returns the outputs, feature-major `[output_dim][batch]`:
+    /// for each output vertex, the mean of its fiber.
+    ///
+    /// # Panics
+    /// If `theta`, `x` or `ws` do not fit this network (a programming error).
+    pub fn forward<'w, T: Real>(&self, theta: &[T], x: &[T], ws: &'w mut Workspace<T>) -> &'w [T] {
+        let b = ws.batch;
+        let m = &self.module;
+        assert_eq!(theta.len(), self.num_params(), "θ has the wrong length");
+        assert_eq!(x.len(), m.input_dim() * b, "x must be [input_dim][batch]");
+        let mut x_rest = x;
+        for v in m.inputs() {
+            let (xv, rest) = x_rest.split_at(m.vertex(v).numel() * b);
+            for copy in ws.y[v].chunks_mut(xv.len()) {
+                copy.copy_from_slice(xv);
+            }
+            x_rest = rest;
+        }
+        for &v in m.topological_order() {
+            let vert = m.vertex(v);
+            match vert.role {
+                Role::Input => {}
+                Role::Constant => ws.y[v].fill(T::one()),
+                _ => {
+                    let mut z = std::mem::take(&mut ws.z[v]);
+                    z.iter_mut().for_each(|buf| buf.fill(T::zero()));
+                    for &e in m.in_edges(v) {
+                        let slot = if z.len() == 1 { 0 } else { m.edge(e).slot };
+                        self.pass(theta, e, b)
+                            .forward(&ws.y[m.edge(e).from], &mut z[slot]);
+                    }
+                    let y = &mut ws.y[v];
+                    match vert.activation {
+                        Activation::Product => {
+                            for ((y, &a), &c) in y.iter_mut().zip(&z[0]).zip(&z[1]) {
+                                *y = a * c;
+                            }
+                        }
+                        a => activation::forward(a, &z[0], y),
+                    }
+                    ws.z[v] = z;
+                }
+            }
+        }
+        self.gather_outputs(ws);
+        &ws.out
+    }
+
+    fn gather_outputs<T: Real>(&self, ws: &mut Workspace<T>) {
+        let b = ws.batch;
+        let mut off = 0;
+        for t in self.module.outputs() {
+            let block = self.module.vertex(t).numel() * b;
+            let n = self.lift.fiber(t);
+            let out = &mut ws.out[off..off + block];
+            out.copy_from_slice(&ws.y[t][..block]);
+            for copy in ws.y[t].chunks(block).skip(1) {
+                out.iter_mut().zip(copy).for_each(|(o, &c)| *o += c);
+            }
+            if n > 1 {
+                let inv = T::one() / T::of(n as f64);
+                out.iter_mut().for_each(|o| *o *= inv);
+            }
+            off += block;
+        }
+    }
+
+    /// Reverse-mode pass after [`Network::forward`] on the same `theta` and `ws`:
+    /// given `∂L/∂output` (feature-major), writes `∂L/∂θ` into `grad` and, when asked,
+    /// `∂L/∂x` (feature-major) into `grad_x`.
+    pub fn backward<T: Real>(
+        &self,
+        theta: &[T],
+        grad_out: &[T],
+        ws: &mut Workspace<T>,
+        grad: &mut [T],
+        mut grad_x: Option<&mut [T]>,
+    ) {
+        let b = ws.batch;
+        let m = &self.module;
+        assert_eq!(grad.len(), self.num_params(), "∇θ has the wrong length");
+        assert_eq!(
+            grad_out.len(),
+            m.output_dim() * b,
+            "∂L/∂output must be [output_dim][batch]"
+        );
+        ws.gy.iter_mut().for_each(|g| g.fill(T::zero()));
+        let mut off = 0;
+        for t in m.outputs() {
+            let block = m.vertex(t).numel() * b;
+            let inv = T::one() / T::of(self.lift.fiber(t) as f64);
+            for copy in ws.gy[t].chunks_mut(block) {
+                copy.iter_mut()
+                    .zip(&grad_out[off..off + block])
+                    .for_each(|(g, &d)| *g += d * inv);
+            }
+            off += block;
+        }
+        for &v in m.topological_order().iter().rev() {
+            let vert = m.vertex(v);
+            if vert.is_source() {
+                continue;
+            }
+            // ∂L/∂z per slot: in place in gy for elementwise activations.
+            let mut gy = std::mem::take(&mut ws.gy[v]);
+            let mut gz = std::mem::take(&mut ws.gz[v]);
+            let z = &ws.z[v];
+            match vert.activation {
+                Activation::Product => {
+                    for i in 0..gy.len() {
+                        gz[0][i] = gy[i] * z[1][i];
+                        gz[1][i] = gy[i] * z[0][i];
+                    }
+                }
+                a => activation::backward(a, &z[0], &mut gy),
+            }
+            for &e in m.in_edges(v) {
+                let edge = m.edge(e);
+                let gze: &[T] = if gz.is_empty() { &gy } else { &gz[edge.slot] };
+                let p = self.pass(theta, e, b);
+                p.weight_grad(gze, &ws.y[edge.from], &mut grad[self.param_range(e)]);
+                let u = m.vertex(edge.from);
+                let wanted = match u.role {
+                    Role::Constant => false,
+                    Role::Input => grad_x.is_some(),
+                    _ => true,
+                };
+                if wanted {
+                    p.backward_input(gze, &mut ws.gy[edge.from]);
+                }
+            }
+            ws.gy[v] = gy;
+            ws.gz[v] = gz;
+        }
+        if let Some(gx) = grad_x.as_deref_mut() {
+            let mut off = 0;
+            for v in m.inputs() {
+                let block = m.vertex(v).numel() * b;
+                let dst = &mut gx[off..off + block];
+                dst.fill(T::zero());
+                for copy in ws.gy[v].chunks(block) {
+                    dst.iter_mut().zip(copy).for_each(|(d, &c)| *d += c);
+                }
+                off += block;
+            }
+        }
+    }
+}

@@ -1,0 +1,372 @@
+//! Engine correctness: finite-difference gradient checks on random lifts of random base
+//! DAGs, agreement with an independent dense MLP, and thread-count determinism.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sparselift::engine::{Network, Workspace};
+use sparselift::lift::{Bipartite, Lift};
+use sparselift::module::{Activation, Module, ModuleBuilder, Op};
+use sparselift::zoo;
+
+/// A random base DAG exercising every op and every computable activation. Inputs have
+/// shapes [3] and [2, 3]; hidden vertices pick a shape and an activation, then in-edges
+/// from earlier vertices with an op that fits the two shapes.
+fn random_module(rng: &mut ChaCha8Rng) -> Module {
+    let shapes: [&[usize]; 4] = [&[3], &[4], &[2, 3], &[2, 4]];
+    let acts = [
+        Activation::Identity,
+        Activation::Relu,
+        Activation::LeakyRelu,
+        Activation::Tanh,
+        Activation::Sigmoid,
+        Activation::Gelu,
+        Activation::Softplus,
+        Activation::Product,
+    ];
+    let mut b = ModuleBuilder::new("random");
+    b.input("x0", &[3]).input("x1", &[2, 3]).constant("one");
+    let mut made: Vec<(String, Vec<usize>)> =
+        vec![("x0".into(), vec![3]), ("x1".into(), vec![2, 3])];
+    let hidden = rng.random_range(2..6);
+    for i in 0..hidden {
+        let name = format!("v{i}");
+        let shape = shapes[rng.random_range(0..shapes.len())].to_vec();
+        let act = acts[rng.random_range(0..acts.len())];
+        let last = i + 1 == hidden;
+        if last {
+            b.output(&name, &shape, act);
+        } else {
+            b.hidden(&name, &shape, act);
+        }
+        let n_in = if act == Activation::Product {
+            2
+        } else {
+            rng.random_range(1..4)
+        };
+        for _ in 0..n_in {
+            // Sources with the same leading axes can always reach us through `linear`.
+            let ok: Vec<&(String, Vec<usize>)> = made
+                .iter()
+                .filter(|(_, s)| s[..s.len() - 1] == shape[..shape.len() - 1])
+                .collect();
+            let (src, s) = ok[rng.random_range(0..ok.len())];
+            let mut ops = vec![Op::Linear];
+            if *s == shape {
+                ops.extend([Op::Scalar, Op::Identity, Op::TokenMix]);
+                ops.push(Op::Conv(if s.len() == 1 { vec![3] } else { vec![1, 3] }));
+            }
+            b.edge(src, &name, ops[rng.random_range(0..ops.len())].clone());
+        }
+        if act != Activation::Product && shape.len() == 1 && rng.random_bool(0.5) {
+            b.edge("one", &name, Op::Linear);
+        }
+        made.push((name, shape));
+    }
+    b.build().expect("random module is valid")
+}
+
+/// A random lift: hidden fibers of 1–4 vertices, random bipartite graphs in which every
+/// target has at least one in-edge.
+fn random_lift(module: &Module, rng: &mut ChaCha8Rng) -> Lift {
+    let fibers: Vec<u32> = module
+        .vertices()
+        .iter()
+        .map(|v| {
+            if v.is_source() {
+                1
+            } else {
+                rng.random_range(1..5)
+            }
+        })
+        .collect();
+    let edges = module
+        .edges()
+        .iter()
+        .map(|e| {
+            let (ns, nt) = (fibers[e.from], fibers[e.to]);
+            if rng.random_bool(0.3) {
+                return Bipartite::complete(ns, nt).unwrap();
+            }
+            let mut pairs = Vec::new();
+            for t in 0..nt {
+                pairs.push((rng.random_range(0..ns), t));
+                for s in 0..ns {
+                    if rng.random_bool(0.4) {
+                        pairs.push((s, t));
+                    }
+                }
+            }
+            Bipartite::from_pairs(ns, nt, &pairs).unwrap()
+        })
+        .collect();
+    Lift::new(module, fibers, edges).unwrap()
+}
+
+/// `L(θ, x) = Σ c ⊙ f(x)`; returns L, ∇θ, ∇x.
+fn loss_and_grads(
+    net: &Network,
+    theta: &[f64],
+    x: &[f64],
+    c: &[f64],
+    b: usize,
+) -> (f64, Vec<f64>, Vec<f64>) {
+    let mut ws = Workspace::new(net, b);
+    let out = net.forward(theta, x, &mut ws);
+    let loss = out.iter().zip(c).map(|(o, c)| o * c).sum();
+    let mut g = vec![0.0; theta.len()];
+    let mut gx = vec![0.0; x.len()];
+    net.backward(theta, c, &mut ws, &mut g, Some(&mut gx));
+    (loss, g, gx)
+}
+
+fn assert_close(analytic: &[f64], numeric: &[f64], what: &str) {
+    let norm: f64 = numeric.iter().map(|v| v * v).sum::<f64>().sqrt().max(1e-3);
+    for (i, (a, n)) in analytic.iter().zip(numeric).enumerate() {
+        let rel = (a - n).abs() / norm;
+        assert!(
+            rel <= 1e-6,
+            "{what}[{i}]: analytic {a} vs finite difference {n} (relative error {rel:e})"
+        );
+    }
+}
+
+#[test]
+fn gradients_match_central_differences_on_random_lifts_of_random_dags() {
+    let mut rng = ChaCha8Rng::seed_from_u64(2024);
+    let h = 1e-6;
+    let mut checked = [0usize; 2];
+    for case in 0..40 {
+        let module = random_module(&mut rng);
+        let lift = random_lift(&module, &mut rng);
+        let net = Network::new(module, lift).unwrap();
+        let b = 3;
+        let theta: Vec<f64> = net.init(case);
+        let x: Vec<f64> = (0..net.module().input_dim() * b)
+            .map(|_| rng.random_range(-1.0..1.0))
+            .collect();
+        let c: Vec<f64> = (0..net.module().output_dim() * b)
+            .map(|_| rng.random_range(-1.0..1.0))
+            .collect();
+        let (_, g, gx) = loss_and_grads(&net, &theta, &x, &c, b);
+        let fd = |f: &dyn Fn(f64) -> f64| (f(h) - f(-h)) / (2.0 * h);
+        let num_g: Vec<f64> = (0..theta.len())
+            .map(|i| {
+                fd(&|d| {
+                    let mut t = theta.clone();
+                    t[i] += d;
+                    loss_and_grads(&net, &t, &x, &c, b).0
+                })
+            })
+            .collect();
+        let num_gx: Vec<f64> = (0..x.len())
+            .map(|i| {
+                fd(&|d| {
+                    let mut xx = x.clone();
+                    xx[i] += d;
+                    loss_and_grads(&net, &theta, &xx, &c, b).0
+                })
+            })
+            .collect();
+        assert_close(&g, &num_g, &format!("case {case} ∇θ"));
+        assert_close(&gx, &num_gx, &format!("case {case} ∇x"));
+        checked[0] += g.len();
+        checked[1] += gx.len();
+    }
+    assert!(
+        checked[0] > 1000 && checked[1] > 100,
+        "too few entries checked: {checked:?}"
+    );
+}
+
+/// Every (op, activation) pair appears in some random module above; this makes sure.
+#[test]
+fn random_modules_cover_every_op_and_activation() {
+    let mut rng = ChaCha8Rng::seed_from_u64(2024);
+    let mut ops = std::collections::BTreeSet::new();
+    let mut acts = std::collections::BTreeSet::new();
+    for _ in 0..40 {
+        let m = random_module(&mut rng);
+        let _ = random_lift(&m, &mut rng);
+        ops.extend(m.edges().iter().map(|e| e.op.name()));
+        acts.extend(
+            m.vertices()
+                .iter()
+                .filter(|v| !v.is_source())
+                .map(|v| v.activation.name()),
+        );
+    }
+    assert_eq!(ops.len(), 5, "ops covered: {ops:?}");
+    assert_eq!(acts.len(), 8, "activations covered: {acts:?}");
+}
+
+/// The dense lift of width n of the zoo MLP is the standard MLP of width n: compare with
+/// plain matrix code, reading the weights from θ by the documented layout.
+#[test]
+fn dense_lift_of_the_zoo_mlp_is_the_standard_mlp() {
+    let (d_in, n, d_out, b) = (5, 7, 3, 4);
+    let module = zoo::mlp(&zoo::MlpConfig {
+        input: d_in,
+        hidden: 2,
+        output: d_out,
+        ..Default::default()
+    })
+    .unwrap();
+    let fibers: Vec<u32> = module
+        .vertices()
+        .iter()
+        .map(|v| if v.name.starts_with('h') { n as u32 } else { 1 })
+        .collect();
+    let edges = module
+        .edges()
+        .iter()
+        .map(|e| Bipartite::complete(fibers[e.from], fibers[e.to]).unwrap())
+        .collect();
+    let lift = Lift::new(&module, fibers, edges).unwrap();
+    let net = Network::new(module, lift).unwrap();
+    let theta: Vec<f32> = net.init(3);
+    let p = |name: &str| &theta[net.param_range(net.module().find_edge(name).unwrap())];
+    let (w1, w2, w3) = (p("x->h1"), p("h1->h2"), p("h2->y"));
+    let (b1, b2, b3) = (p("one->h1"), p("one->h2"), p("one->y"));
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let xs: Vec<Vec<f32>> = (0..b)
+        .map(|_| (0..d_in).map(|_| rng.random_range(-1.0..1.0)).collect())
+        .collect();
+    // Reference: h1 = relu(W1 x + b1), W1[t][k] = w1[t*d_in + k]; h2 = relu(W2 h1 + b2),
+    // W2[t][s] = w2[t*n + s]; y = W3 h2 + b3 with W3[o][s] = w3[s*d_out + o] (CSR order:
+    // one target, sources s, each carrying a d_out × 1 weight).
+    let relu = |v: f32| v.max(0.0);
+    let mut want = vec![0f32; d_out * b];
+    for (i, x) in xs.iter().enumerate() {
+        let h1: Vec<f32> = (0..n)
+            .map(|t| relu((0..d_in).map(|k| w1[t * d_in + k] * x[k]).sum::<f32>() + b1[t]))
+            .collect();
+        let h2: Vec<f32> = (0..n)
+            .map(|t| relu((0..n).map(|s| w2[t * n + s] * h1[s]).sum::<f32>() + b2[t]))
+            .collect();
+        for o in 0..d_out {
+            want[o * b + i] = (0..n).map(|s| w3[s * d_out + o] * h2[s]).sum::<f32>() + b3[o];
+        }
+    }
+    let x: Vec<f32> = (0..d_in)
+        .flat_map(|k| xs.iter().map(move |x| x[k]))
+        .collect();
+    let mut ws = Workspace::new(&net, b);
+    let got = net.forward(&theta, &x, &mut ws).to_vec();
+    for (g, w) in got.iter().zip(&want) {
+        assert!(
+            (g - w).abs() <= 1e-5 * (1.0 + w.abs()),
+            "output {g} vs reference {w}"
+        );
+    }
+    // Gradients of ½‖y‖² against the reference backprop, for the largest weight block.
+    let mut grad = vec![0f32; theta.len()];
+    net.backward(&theta, &got, &mut ws, &mut grad, None);
+    let g2 = &grad[net.param_range(net.module().find_edge("h1->h2").unwrap())];
+    let mut want_g2 = vec![0f32; n * n];
+    for (i, x) in xs.iter().enumerate() {
+        let z1: Vec<f32> = (0..n)
+            .map(|t| (0..d_in).map(|k| w1[t * d_in + k] * x[k]).sum::<f32>() + b1[t])
+            .collect();
+        let h1: Vec<f32> = z1.iter().map(|&v| relu(v)).collect();
+        let z2: Vec<f32> = (0..n)
+            .map(|t| (0..n).map(|s| w2[t * n + s] * h1[s]).sum::<f32>() + b2[t])
+            .collect();
+        for t in 0..n {
+            let gy2: f32 = (0..d_out).map(|o| w3[t * d_out + o] * got[o * b + i]).sum();
+            let gz2 = if z2[t] > 0.0 { gy2 } else { 0.0 };
+            for s in 0..n {
+                want_g2[t * n + s] += gz2 * h1[s];
+            }
+        }
+    }
+    for (g, w) in g2.iter().zip(&want_g2) {
+        assert!(
+            (g - w).abs() <= 1e-5 * (1.0 + w.abs()),
+            "∇W2 {g} vs reference {w}"
+        );
+    }
+}
+
+fn run_with_threads(
+    threads: usize,
+    net: &Network,
+    theta: &[f32],
+    x: &[f32],
+    b: usize,
+) -> (Vec<f32>, Vec<f32>) {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        let mut ws = Workspace::new(net, b);
+        let out = net.forward(theta, x, &mut ws).to_vec();
+        let mut g = vec![0f32; theta.len()];
+        net.backward(theta, &out, &mut ws, &mut g, None);
+        (out, g)
+    })
+}
+
+#[test]
+fn forward_and_backward_are_bit_identical_on_one_and_two_threads() {
+    let module = zoo::mlp(&zoo::MlpConfig {
+        input: 8,
+        hidden: 3,
+        output: 2,
+        ..Default::default()
+    })
+    .unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let n = 3000u32;
+    let fibers: Vec<u32> = module
+        .vertices()
+        .iter()
+        .map(|v| if v.name.starts_with('h') { n } else { 1 })
+        .collect();
+    let edges: Vec<Bipartite> = module
+        .edges()
+        .iter()
+        .map(|e| {
+            let (ns, nt) = (fibers[e.from], fibers[e.to]);
+            if e.name == "h2->h3" {
+                Bipartite::complete(ns, nt).unwrap() // the GEMM path
+            } else if ns > 1 && nt > 1 {
+                let pairs: Vec<(u32, u32)> = (0..nt)
+                    .flat_map(|t| (0..5).map(move |_| t))
+                    .map(|t| (rng.random_range(0..ns), t))
+                    .collect();
+                Bipartite::from_pairs(ns, nt, &pairs).unwrap()
+            } else {
+                Bipartite::complete(ns, nt).unwrap()
+            }
+        })
+        .collect();
+    let net = Network::new(module.clone(), Lift::new(&module, fibers, edges).unwrap()).unwrap();
+    let theta: Vec<f32> = net.init(1);
+    let b = 16;
+    let x: Vec<f32> = (0..8 * b).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let one = run_with_threads(1, &net, &theta, &x, b);
+    let two = run_with_threads(2, &net, &theta, &x, b);
+    assert!(
+        one.0
+            .iter()
+            .zip(&two.0)
+            .all(|(a, b)| a.to_bits() == b.to_bits()),
+        "outputs differ"
+    );
+    assert!(
+        one.1
+            .iter()
+            .zip(&two.1)
+            .all(|(a, b)| a.to_bits() == b.to_bits()),
+        "gradients differ"
+    );
+    assert!(one.1.iter().any(|&g| g != 0.0));
+    // And initialisation is thread-independent too.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    let theta1: Vec<f32> = pool.install(|| net.init(1));
+    assert_eq!(theta, theta1);
+}
