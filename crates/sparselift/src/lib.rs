@@ -13,6 +13,7 @@
 //! # Ok::<(), sparselift::Error>(())
 //! ```
 
+pub mod checkpoint;
 pub mod engine;
 pub mod error;
 pub mod lift;

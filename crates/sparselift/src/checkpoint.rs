@@ -1,0 +1,255 @@
+//! Checkpoints: a lifted network — module, lift and parameters `θ` — plus any training
+//! state, in one [safetensors](https://github.com/huggingface/safetensors) file that
+//! PyTorch and NumPy read directly.
+//!
+//! Layout, for every base edge `e` named `from->to` (or its own name when two edges join
+//! the same pair):
+//!
+//! | tensor | dtype | shape | content |
+//! | --- | --- | --- | --- |
+//! | `from->to` | F32/F64 | `[lifted edges, ..weight_shape]` | weights in CSR order (by target, then source) |
+//! | `from->to.dst_offsets` | U32 | `[n_to + 1]` | CSR offsets (sparse edges only) |
+//! | `from->to.src_index` | U32 | `[lifted edges]` | source of each lifted edge (sparse edges only) |
+//! | `state.NAME` | F64 | `[len]` | training-state vectors (optimiser moments, …) |
+//!
+//! Complete (dense) edges store no indices: their weights are the row-major
+//! `n_to × n_from` matrix of weight blocks. The safetensors metadata key `sparselift`
+//! holds a JSON header: format version, dtype, the module as TOML, fiber sizes, which
+//! edges are complete, and the caller's JSON training state. Files are written to a
+//! temporary name and renamed, so a crash never leaves a half-written checkpoint.
+//!
+//! ```
+//! use sparselift::{checkpoint::Checkpoint, engine::Network, lift::{LiftSpec, Sampler}, zoo};
+//!
+//! let module = zoo::mlp(&zoo::MlpConfig::default())?;
+//! let lift = LiftSpec::new(8, Sampler::Dense).sample(&module)?;
+//! let net = Network::new(module, lift)?;
+//! let ckpt = Checkpoint { theta: net.init::<f32>(1), network: net, state: Default::default(), vectors: Default::default() };
+//! let path = std::env::temp_dir().join("sparselift-doc.safetensors");
+//! ckpt.save(&path)?;
+//! let back: Checkpoint<f32> = Checkpoint::load(&path)?;
+//! assert_eq!(back.theta, ckpt.theta);
+//! # Ok::<(), sparselift::Error>(())
+//! ```
+
+use crate::engine::Network;
+use crate::lift::{Bipartite, Lift};
+use crate::module::ModuleSpec;
+use crate::{Error, Real, Result};
+use safetensors::tensor::{Dtype, TensorView};
+use safetensors::SafeTensors;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+const FORMAT: u32 = 1;
+const META_KEY: &str = "sparselift";
+
+/// A network, its parameters and the state of the run that produced them.
+#[derive(Clone, Debug)]
+pub struct Checkpoint<T> {
+    pub network: Network,
+    pub theta: Vec<T>,
+    /// Caller-defined JSON state (step counts, RNG positions, configuration, …).
+    pub state: serde_json::Value,
+    /// Caller-defined state vectors (optimiser moments, integrator derivatives, …).
+    pub vectors: BTreeMap<String, Vec<f64>>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Header {
+    format: u32,
+    dtype: String,
+    module: String,
+    fibers: Vec<u32>,
+    complete: Vec<bool>,
+    state: serde_json::Value,
+}
+
+fn bytes_of<T: Copy, const N: usize>(xs: &[T], f: impl Fn(T) -> [u8; N]) -> Vec<u8> {
+    xs.iter().flat_map(|&x| f(x)).collect()
+}
+
+fn corrupt(path: &Path, what: impl std::fmt::Display) -> Error {
+    Error::invalid(path.display().to_string(), format!("not a valid sparselift checkpoint: {what}"))
+        .with_hint("was it written by `sparselift train --out`? re-create it, or check the file was copied whole")
+}
+
+impl<T: Real> Checkpoint<T> {
+    /// Writes the checkpoint atomically (temporary file, then rename).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let net = &self.network;
+        let module = net.module();
+        let lift = net.lift();
+        let mut tensors: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
+        let (dtype, to_bytes): (Dtype, fn(&[T]) -> Vec<u8>) = match T::NAME {
+            "f32" => (Dtype::F32, |xs| {
+                bytes_of(xs, |x: T| (x.f64() as f32).to_le_bytes())
+            }),
+            _ => (Dtype::F64, |xs| bytes_of(xs, |x: T| x.f64().to_le_bytes())),
+        };
+        for (e, edge) in module.edges().iter().enumerate() {
+            let bip = lift.edge(e);
+            if edge.weight_numel() > 0 {
+                let mut shape = vec![bip.num_edges()];
+                shape.extend(&edge.weight_shape);
+                tensors.push((
+                    edge.name.clone(),
+                    dtype,
+                    shape,
+                    to_bytes(&self.theta[net.param_range(e)]),
+                ));
+            }
+            if let Some((off, src)) = bip.csr() {
+                let u32s = |xs: &[u32]| bytes_of(xs, u32::to_le_bytes);
+                tensors.push((
+                    format!("{}.dst_offsets", edge.name),
+                    Dtype::U32,
+                    vec![off.len()],
+                    u32s(off),
+                ));
+                tensors.push((
+                    format!("{}.src_index", edge.name),
+                    Dtype::U32,
+                    vec![src.len()],
+                    u32s(src),
+                ));
+            }
+        }
+        for (name, v) in &self.vectors {
+            tensors.push((
+                format!("state.{name}"),
+                Dtype::F64,
+                vec![v.len()],
+                bytes_of(v, f64::to_le_bytes),
+            ));
+        }
+        let header = Header {
+            format: FORMAT,
+            dtype: T::NAME.to_string(),
+            module: module.to_string(),
+            fibers: lift.fibers().to_vec(),
+            complete: lift.edges().iter().map(Bipartite::is_complete).collect(),
+            state: self.state.clone(),
+        };
+        let meta = HashMap::from([(
+            META_KEY.to_string(),
+            serde_json::to_string(&header).expect("header serialises"),
+        )]);
+        let views = tensors
+            .iter()
+            .map(|(n, d, s, b)| {
+                Ok((
+                    n.clone(),
+                    TensorView::new(*d, s.clone(), b).map_err(|e| corrupt(path, e))?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let tmp = path.with_extension("safetensors.tmp");
+        safetensors::serialize_to_file(views, Some(meta), &tmp)
+            .map_err(|e| Error::io(&tmp, std::io::Error::other(e.to_string())))?;
+        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    }
+
+    /// Reads a checkpoint, rebuilding and re-validating the module and the lift. Weights
+    /// stored as f64 load into f32 (rounded) and vice versa.
+    pub fn load(path: &Path) -> Result<Checkpoint<T>> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let st = SafeTensors::deserialize(&bytes).map_err(|e| corrupt(path, e))?;
+        let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(|e| corrupt(path, e))?;
+        let header: Header = meta
+            .metadata()
+            .as_ref()
+            .and_then(|m| m.get(META_KEY))
+            .ok_or_else(|| corrupt(path, "no sparselift header"))
+            .and_then(|h| serde_json::from_str(h).map_err(|e| corrupt(path, e)))?;
+        if header.format != FORMAT {
+            return Err(corrupt(
+                path,
+                format!("format {} (this build reads {FORMAT})", header.format),
+            ));
+        }
+        let spec: ModuleSpec = toml::from_str(&header.module).map_err(|e| corrupt(path, e))?;
+        let module = spec.build()?;
+        if header.fibers.len() != module.vertices().len()
+            || header.complete.len() != module.edges().len()
+        {
+            return Err(corrupt(path, "fibers or edges do not match the module"));
+        }
+        let u32s = |name: &str| -> Result<Vec<u32>> {
+            let t = st
+                .tensor(name)
+                .map_err(|e| corrupt(path, format!("{name}: {e}")))?;
+            Ok(t.data()
+                .chunks_exact(4)
+                .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
+                .collect())
+        };
+        let mut edges = Vec::with_capacity(module.edges().len());
+        for (e, edge) in module.edges().iter().enumerate() {
+            let (ns, nt) = (header.fibers[edge.from], header.fibers[edge.to]);
+            edges.push(if header.complete[e] {
+                Bipartite::complete(ns, nt)?
+            } else {
+                let off = u32s(&format!("{}.dst_offsets", edge.name))?;
+                let src = u32s(&format!("{}.src_index", edge.name))?;
+                Bipartite::from_csr(ns, nt, off, src).map_err(|e| corrupt(path, e))?
+            });
+        }
+        let lift = Lift::new(&module, header.fibers.clone(), edges)?;
+        let network = Network::new(module, lift)?;
+        let mut theta = Vec::with_capacity(network.num_params());
+        for (e, edge) in network.module().edges().iter().enumerate() {
+            if edge.weight_numel() == 0 {
+                continue;
+            }
+            let t = st
+                .tensor(&edge.name)
+                .map_err(|err| corrupt(path, format!("{}: {err}", edge.name)))?;
+            let want = network.param_range(e).len();
+            let values = read_floats(t.dtype(), t.data())
+                .ok_or_else(|| corrupt(path, format!("{}: dtype", edge.name)))?;
+            if values.len() != want {
+                return Err(corrupt(
+                    path,
+                    format!(
+                        "{} holds {} weights, the lift needs {want}",
+                        edge.name,
+                        values.len()
+                    ),
+                ));
+            }
+            theta.extend(values.into_iter().map(T::of));
+        }
+        let mut vectors = BTreeMap::new();
+        for (name, t) in st.tensors() {
+            if let Some(key) = name.strip_prefix("state.") {
+                let v = read_floats(t.dtype(), t.data())
+                    .ok_or_else(|| corrupt(path, format!("{name}: dtype")))?;
+                vectors.insert(key.to_string(), v);
+            }
+        }
+        Ok(Checkpoint {
+            network,
+            theta,
+            state: header.state,
+            vectors,
+        })
+    }
+}
+
+fn read_floats(dtype: Dtype, data: &[u8]) -> Option<Vec<f64>> {
+    match dtype {
+        Dtype::F32 => Some(
+            data.chunks_exact(4)
+                .map(|c| f32::from_le_bytes(c.try_into().unwrap()) as f64)
+                .collect(),
+        ),
+        Dtype::F64 => Some(
+            data.chunks_exact(8)
+                .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+                .collect(),
+        ),
+        _ => None,
+    }
+}

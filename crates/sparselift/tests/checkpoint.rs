@@ -1,0 +1,162 @@
+//! Checkpoints round-trip exactly and are readable from Python's `safetensors`.
+
+use sparselift::checkpoint::Checkpoint;
+use sparselift::engine::Network;
+use sparselift::lift::{Bipartite, Lift};
+use sparselift::zoo;
+use std::path::PathBuf;
+use std::process::Command;
+
+/// A 3-hidden-layer MLP lift, sparse between hidden layers (in-degree 3), with distinct
+/// fiber sizes so that shapes in the file are unambiguous.
+fn sparse_mlp() -> Network {
+    let module = zoo::mlp(&zoo::MlpConfig {
+        input: 4,
+        hidden: 3,
+        output: 2,
+        ..Default::default()
+    })
+    .unwrap();
+    let size = |name: &str| match name {
+        "h1" => 10,
+        "h2" => 12,
+        "h3" => 9,
+        _ => 1,
+    };
+    let fibers: Vec<u32> = module.vertices().iter().map(|v| size(&v.name)).collect();
+    let edges = module
+        .edges()
+        .iter()
+        .map(|e| {
+            let (ns, nt) = (fibers[e.from], fibers[e.to]);
+            if ns == 1 || nt == 1 {
+                Bipartite::complete(ns, nt).unwrap()
+            } else {
+                let pairs: Vec<(u32, u32)> = (0..nt)
+                    .flat_map(|t| (0..3).map(move |k| ((t * 7 + k * 5) % ns, t)))
+                    .collect();
+                Bipartite::from_pairs(ns, nt, &pairs).unwrap()
+            }
+        })
+        .collect();
+    Network::new(module.clone(), Lift::new(&module, fibers, edges).unwrap()).unwrap()
+}
+
+fn temp(name: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("sparselift-test-{}-{name}", std::process::id()))
+}
+
+#[test]
+fn save_then_load_gives_the_same_network_parameters_and_state() {
+    let net = sparse_mlp();
+    let ckpt = Checkpoint {
+        theta: net.init::<f32>(4),
+        network: net,
+        state: serde_json::json!({"step": 17, "method": "adam"}),
+        vectors: [("m".to_string(), vec![0.5, -1.25, 3.0])].into(),
+    };
+    let path = temp("roundtrip.safetensors");
+    ckpt.save(&path).unwrap();
+    let back: Checkpoint<f32> = Checkpoint::load(&path).unwrap();
+    assert_eq!(back.theta, ckpt.theta);
+    assert_eq!(back.network.lift(), ckpt.network.lift());
+    assert_eq!(back.network.module(), ckpt.network.module());
+    assert_eq!(back.state, ckpt.state);
+    assert_eq!(back.vectors, ckpt.vectors);
+    // f32 weights read into f64 exactly.
+    let wide: Checkpoint<f64> = Checkpoint::load(&path).unwrap();
+    assert!(wide
+        .theta
+        .iter()
+        .zip(&ckpt.theta)
+        .all(|(&a, &b)| a == b as f64));
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn damaged_files_are_errors_naming_the_file() {
+    let net = sparse_mlp();
+    let ckpt = Checkpoint {
+        theta: net.init::<f32>(4),
+        network: net,
+        state: serde_json::Value::Null,
+        vectors: Default::default(),
+    };
+    let path = temp("damaged.safetensors");
+    ckpt.save(&path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let err = Checkpoint::<f32>::load(&path).unwrap_err().to_string();
+    assert!(
+        err.contains("damaged.safetensors") && err.contains("not a valid sparselift checkpoint"),
+        "{err}"
+    );
+    std::fs::write(&path, b"hello").unwrap();
+    assert!(Checkpoint::<f32>::load(&path).is_err());
+    std::fs::remove_file(&path).unwrap();
+    assert!(Checkpoint::<f32>::load(&path).unwrap_err().is_user_error());
+}
+
+/// The file loads with Python's `safetensors` and holds the documented names and shapes.
+#[test]
+fn checkpoint_loads_in_python_safetensors_with_documented_names_and_shapes() {
+    let probe = Command::new("python3")
+        .args(["-c", "import safetensors.numpy, numpy"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        println!("skipped: python3 with the `safetensors` and `numpy` packages is not available (.ci/run installs them)");
+        return;
+    }
+    let net = sparse_mlp();
+    let ckpt = Checkpoint {
+        theta: net.init::<f32>(2),
+        network: net,
+        state: serde_json::Value::Null,
+        vectors: Default::default(),
+    };
+    let path = temp("python.safetensors");
+    ckpt.save(&path).unwrap();
+    let script = "import sys, json\nfrom safetensors.numpy import load_file\nt = load_file(sys.argv[1])\n\
+                  print(json.dumps({k: [str(v.dtype), list(v.shape), float(v.astype('float64').sum())] for k, v in t.items()}))";
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "python failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let net = &ckpt.network;
+    for (e, edge) in net.module().edges().iter().enumerate() {
+        let bip = net.lift().edge(e);
+        let mut shape = vec![bip.num_edges()];
+        shape.extend(&edge.weight_shape);
+        let w = &seen[&edge.name];
+        assert_eq!(w[0], "float32", "{}", edge.name);
+        assert_eq!(w[1], serde_json::json!(shape), "{}", edge.name);
+        let sum: f64 = ckpt.theta[net.param_range(e)]
+            .iter()
+            .map(|&x| x as f64)
+            .sum();
+        assert!(
+            (w[2].as_f64().unwrap() - sum).abs() < 1e-9 * (1.0 + sum.abs()),
+            "{} sum",
+            edge.name
+        );
+        if !bip.is_complete() {
+            assert_eq!(
+                seen[format!("{}.dst_offsets", edge.name)][1],
+                serde_json::json!([bip.n_dst() + 1])
+            );
+            assert_eq!(seen[format!("{}.src_index", edge.name)][0], "uint32");
+        }
+    }
+    assert!(
+        seen.get("h1->h2.src_index").is_some(),
+        "sparse edges carry indices"
+    );
+    std::fs::remove_file(path).unwrap();
+}
