@@ -83,10 +83,11 @@ impl ModuleSpec {
             let at = || self.at_edge(i);
             let find = |name: &str, end: &str| {
                 index.get(name).copied().ok_or_else(|| {
-                    Error::invalid(at(), format!("unknown {end} vertex \"{name}\""))
-                        .with_hint(format!(
+                    Error::invalid(at(), format!("unknown {end} vertex \"{name}\"")).with_hint(
+                        format!(
                         "declare it with a [[vertex]] table named \"{name}\", or fix the spelling"
-                    ))
+                    ),
+                    )
                 })
             };
             let (u, v) = (find(&e.from, "source")?, find(&e.to, "target")?);
@@ -441,11 +442,13 @@ impl ModuleSpec {
                     }
                     (Some(o), _) => o,
                     (None, Some(s)) => s[s.len() - 1],
-                    (None, None) => return Err(bad(format!(
+                    (None, None) => {
+                        return Err(bad(format!(
                         "cannot infer the output size of this linear edge into {} vertex \"{}\"",
                         v.activation, v.name
                     ))
-                    .with_hint("add out = C, the channel count of the pre-activation [L, C]")),
+                        .with_hint("add out = C, the channel count of the pre-activation [L, C]"))
+                    }
                 };
                 let mut z = su.clone();
                 z[su.len() - 1] = out;

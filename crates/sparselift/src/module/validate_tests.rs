@@ -383,3 +383,191 @@ fn big_chains_validate_quickly() {
     assert!(e.contains("has a cycle: v1 -> v2 -> "), "{}", &e[..80]);
     assert!(e.contains(&format!("v{} -> v1", n - 1)));
 }
+
+mod random_specs {
+    //! Random modules: a valid one built from random choices, then (usually) one random
+    //! mistake. Without the mistake validation must accept it; with it, validation may
+    //! accept or reject, but must never panic and must only give user errors. Whatever
+    //! is accepted must survive the trip through TOML and JSON unchanged.
+    use crate::module::{EdgeSpec, ModuleSpec, Role, VertexSpec};
+    use proptest::prelude::*;
+
+    const NAMES: [&str; 6] = ["x", "one", "a", "b", "c", "y"];
+    const ELEMENTWISE: [&str; 7] = [
+        "identity",
+        "relu",
+        "leaky_relu",
+        "tanh",
+        "sigmoid",
+        "gelu",
+        "softplus",
+    ];
+
+    #[derive(Clone, Debug)]
+    struct Plan {
+        base: usize,
+        activations: Vec<usize>,
+        /// For each of a, b, c, y: its in-edges as (source pick, op pick).
+        in_edges: Vec<Vec<(usize, usize)>>,
+        /// (kind, i, j): which mistake, and two picks that parameterise it.
+        mistake: Option<(usize, usize, usize)>,
+    }
+
+    fn plan() -> impl Strategy<Value = Plan> {
+        let edges = prop::collection::vec((0usize..100, 0usize..100), 1..4);
+        let mistake = prop_oneof![1 => Just(None), 3 => (0usize..13, 0usize..100, 0usize..100).prop_map(Some)];
+        (
+            0usize..3,
+            prop::collection::vec(0usize..7, 4),
+            prop::collection::vec(edges, 4),
+            mistake,
+        )
+            .prop_map(|(base, activations, in_edges, mistake)| Plan {
+                base,
+                activations,
+                in_edges,
+                mistake,
+            })
+    }
+
+    fn vertex(name: &str, role: Role, shape: &[usize], activation: Option<&str>) -> VertexSpec {
+        VertexSpec {
+            name: name.into(),
+            role,
+            shape: (role != Role::Constant).then(|| shape.to_vec()),
+            activation: activation.map(str::to_string),
+        }
+    }
+
+    /// A module every choice of which is valid: all vertices share one shape, and each
+    /// edge's op maps that shape to itself.
+    fn valid(p: &Plan) -> ModuleSpec {
+        let base = [vec![1], vec![4], vec![4, 4]][p.base].clone();
+        let act = |i: usize| Some(ELEMENTWISE[p.activations[i]]);
+        let vertices = vec![
+            vertex("x", Role::Input, &base, None),
+            vertex("one", Role::Constant, &[1], None),
+            vertex("a", Role::Hidden, &base, act(0)),
+            vertex("b", Role::Hidden, &base, act(1)),
+            vertex("c", Role::Hidden, &base, act(2)),
+            vertex("y", Role::Output, &base, act(3)),
+        ];
+        let mut edges = Vec::new();
+        for (k, ins) in p.in_edges.iter().enumerate() {
+            let to = k + 2;
+            for &(src, op) in ins {
+                let mut from = src % to;
+                if from == 1 && base.len() > 1 {
+                    from = 0; // a bias can only reach 1-D vertices (linear from [1])
+                }
+                let op = if from == 1 {
+                    "linear"
+                } else {
+                    ["scalar", "identity", "linear", "token_mix", "conv"][op % 5]
+                };
+                let kernel = (op == "conv")
+                    .then(|| base.iter().map(|&d| if d > 1 { 3 } else { 1 }).collect());
+                edges.push(EdgeSpec {
+                    from: NAMES[from].into(),
+                    to: NAMES[to].into(),
+                    op: op.into(),
+                    name: None,
+                    out: None,
+                    kernel,
+                    sampler: None,
+                });
+            }
+        }
+        ModuleSpec {
+            name: "r".into(),
+            vertices,
+            edges,
+            origin: None,
+        }
+    }
+
+    fn pick<T: Clone>(options: &[T], i: usize) -> T {
+        options[i % options.len()].clone()
+    }
+
+    fn make_mistake(spec: &mut ModuleSpec, (kind, i, j): (usize, usize, usize)) {
+        let (nv, ne) = (spec.vertices.len(), spec.edges.len());
+        let names = ["x", "one", "a", "b", "c", "y", "ghost"];
+        let v = &mut spec.vertices[i % nv];
+        let e = &mut spec.edges[i % ne];
+        match kind {
+            0 => {
+                v.shape = Some(pick(
+                    &[
+                        vec![],
+                        vec![0],
+                        vec![4, 2],
+                        vec![4],
+                        vec![1; 5],
+                        vec![1 << 20, 1 << 20],
+                    ],
+                    j,
+                ))
+            }
+            1 => {
+                v.activation =
+                    Some(pick(&["product", "outer", "dsoftmul", "swish", "relu"], j).into())
+            }
+            2 => {
+                v.role = pick(
+                    &[Role::Input, Role::Constant, Role::Hidden, Role::Output],
+                    j,
+                )
+            }
+            3 => {
+                e.op = pick(
+                    &["scalar", "linear", "identity", "token_mix", "conv", "dense"],
+                    j,
+                )
+                .into()
+            }
+            4 => e.from = pick(&names, j).into(),
+            5 => e.to = pick(&names, j).into(),
+            6 => e.out = Some(j % 6),
+            7 => e.kernel = Some(pick(&[vec![3], vec![3, 3], vec![2], vec![], vec![9, 9]], j)),
+            8 => e.sampler = Some(pick(&["k-lift:1", "in-degree:0", "set:0", "dense:2"], j).into()),
+            9 => {
+                spec.vertices.remove(i % nv);
+            }
+            10 => {
+                let copy = v.clone();
+                spec.vertices.push(copy);
+            }
+            11 => {
+                let mut back = e.clone();
+                back.from = pick(&names[2..6], j).into();
+                back.to = pick(&names[2..6], i).into();
+                spec.edges.push(back);
+            }
+            _ => e.name = Some(pick(&["x->a", "", "a b", "y->a#2"], j).into()),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn validation_never_panics_and_valid_modules_round_trip(p in plan()) {
+            let mut spec = valid(&p);
+            if let Some(m) = p.mistake {
+                make_mistake(&mut spec, m);
+            }
+            match spec.build() {
+                Err(e) => {
+                    prop_assert!(p.mistake.is_some(), "a valid module was rejected: {e}");
+                    prop_assert!(e.is_user_error(), "{e}");
+                }
+                Ok(m) => {
+                    let toml = ModuleSpec::from_toml_str(&m.to_string(), "r.toml").unwrap().build().unwrap();
+                    prop_assert_eq!(&toml, &m);
+                    let json = ModuleSpec::from_json_str(&m.to_json(), "r.json").unwrap().build().unwrap();
+                    prop_assert_eq!(&json, &m);
+                }
+            }
+        }
+    }
+}

@@ -6,9 +6,17 @@
 //! row per neuron), the last layer reaches the output `y` (shape `[output]`) by a `linear`
 //! edge, and biases are `scalar`/`linear` edges out of the constant vertex `one`.
 
-use super::{depth, dim, Options, Param};
+use super::{depth, dim, Entry, Options, Param};
 use crate::module::{Activation, Module, ModuleBuilder, Op};
 use crate::Result;
+
+/// This module in the zoo registry.
+pub(super) const ENTRY: Entry = Entry::new(
+    "mlp",
+    "multilayer perceptron: one scalar vertex per hidden layer",
+    PARAMS,
+    from_options,
+);
 
 /// The registry's view of [`MlpConfig`] (defaults equal `MlpConfig::default()`).
 pub(super) const PARAMS: &[Param] = &[

@@ -4,7 +4,8 @@
 //! Every entry is also listed in [`ENTRIES`] with its parameters, which is all the command
 //! line needs: `sparselift zoo` lists the entries and `sparselift zoo NAME --param value`
 //! builds one, with no per-entry code in the CLI. Adding an entry is one line in
-//! [`ENTRIES`] (plus its own file with the builder function and its [`Param`] list).
+//! [`ENTRIES`] (plus its own file with the builder function, its [`Param`] list and its
+//! `ENTRY`).
 //!
 //! ```
 //! use sparselift::zoo;
@@ -28,21 +29,9 @@ pub use resmlp::{resmlp, ResMlpConfig};
 use crate::module::{Activation, Module, MAX_NUMEL};
 use crate::{Error, Result};
 
-/// The built-in modules, in the order `sparselift zoo` lists them.
-pub const ENTRIES: &[Entry] = &[
-    Entry::new(
-        "mlp",
-        "multilayer perceptron: one scalar vertex per hidden layer",
-        mlp::PARAMS,
-        mlp::from_options,
-    ),
-    Entry::new(
-        "resmlp",
-        "residual MLP: blocks of scalar neurons with identity skip edges (k-lift:1)",
-        resmlp::PARAMS,
-        resmlp::from_options,
-    ),
-];
+/// The built-in modules, in the order `sparselift zoo` lists them. Each file of the zoo
+/// declares its own `ENTRY` (name, description, parameters, builder) next to its code.
+pub const ENTRIES: &[Entry] = &[mlp::ENTRY, resmlp::ENTRY];
 
 /// Most layers or blocks a zoo module may have: deeper base graphs are a typo (and would
 /// take a long time to build), not an experiment.
@@ -64,7 +53,7 @@ pub struct Entry {
 }
 
 impl Entry {
-    const fn new(
+    pub(crate) const fn new(
         name: &'static str,
         description: &'static str,
         params: &'static [Param],

@@ -24,7 +24,7 @@
 //! # Ok::<(), sparselift::Error>(())
 //! ```
 
-use super::{depth, dim, Options, Param};
+use super::{depth, dim, Entry, Options, Param};
 use crate::lift::Sampler;
 use crate::module::{Activation, Module, ModuleBuilder, Op};
 use crate::Result;
@@ -55,6 +55,14 @@ impl Default for ResMlpConfig {
         }
     }
 }
+
+/// This module in the zoo registry.
+pub(super) const ENTRY: Entry = Entry::new(
+    "resmlp",
+    "residual MLP: blocks of scalar neurons with identity skip edges (k-lift:1)",
+    PARAMS,
+    from_options,
+);
 
 /// The registry's view of [`ResMlpConfig`] (defaults equal `ResMlpConfig::default()`).
 pub(super) const PARAMS: &[Param] = &[
