@@ -28,13 +28,27 @@ fn has_row(text: &str, row: &str) -> bool {
         .any(|l| l.split_whitespace().eq(want.iter().copied()))
 }
 
-/// A file in a per-process scratch directory.
-fn scratch(name: &str, text: &str) -> PathBuf {
+/// A file in a per-process scratch directory, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+impl Scratch {
+    fn arg(&self) -> &str {
+        self.0.to_str().expect("UTF-8 temp path")
+    }
+}
+
+fn scratch(name: &str, text: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("sparselift-zoo-check-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
-    path
+    Scratch(path)
 }
 
 #[test]
@@ -86,7 +100,7 @@ fn zoo_prints_the_library_module_and_check_accepts_it() {
 
     for (name, text) in [("mlp.toml", &toml), ("mlp.json", &json)] {
         let path = scratch(name, text);
-        let out = sparselift(&["check", path.to_str().unwrap()]);
+        let out = sparselift(&["check", path.arg()]);
         let summary = stdout(&out);
         assert!(
             summary.contains(
@@ -115,7 +129,7 @@ fn zoo_prints_the_library_module_and_check_accepts_it() {
 fn resmlp_skip_edges_show_their_sampler() {
     let toml = stdout(&sparselift(&["zoo", "resmlp", "--blocks", "2"]));
     let path = scratch("resmlp.toml", &toml);
-    let summary = stdout(&sparselift(&["check", path.to_str().unwrap()]));
+    let summary = stdout(&sparselift(&["check", path.arg()]));
     let skips: Vec<&str> = summary
         .lines()
         .filter(|l| l.contains("identity  no weight"))
@@ -131,7 +145,7 @@ fn resmlp_skip_edges_show_their_sampler() {
 fn check_warns_about_dead_vertices_but_succeeds() {
     let text = "[[vertex]]\nname = \"x\"\nrole = \"input\"\n\n[[vertex]]\nname = \"unused\"\nrole = \"input\"\n\n[[vertex]]\nname = \"y\"\nrole = \"output\"\n\n[[edge]]\nfrom = \"x\"\nto = \"y\"\nop = \"scalar\"\n";
     let path = scratch("dead.toml", text);
-    let out = sparselift(&["check", path.to_str().unwrap()]);
+    let out = sparselift(&["check", path.arg()]);
     assert!(stdout(&out).contains("is valid"));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");

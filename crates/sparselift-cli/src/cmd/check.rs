@@ -32,12 +32,9 @@ fn role(r: Role) -> &'static str {
     }
 }
 
-fn plural(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
+/// `1 edge`, `2 edges`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Aligns the columns of `rows`.
@@ -76,11 +73,11 @@ fn summary(m: &Module, path: &str) -> String {
     let weights: usize = m.edges().iter().map(|e| e.weight_numel()).sum();
     let mut out = format!(
         "{path}: module {name} is valid: {}, {}; {} in, {} out; {} in the base graph\n",
-        plural(m.vertices().len(), "vertex").replace("vertexs", "vertices"),
-        plural(m.edges().len(), "edge"),
-        plural(m.input_dim(), "scalar"),
-        plural(m.output_dim(), "scalar"),
-        plural(weights, "weight"),
+        count(m.vertices().len(), "vertex", "vertices"),
+        count(m.edges().len(), "edge", "edges"),
+        count(m.input_dim(), "scalar", "scalars"),
+        count(m.output_dim(), "scalar", "scalars"),
+        count(weights, "weight", "weights"),
     );
     out += "vertices:\n";
     let rows: Vec<Vec<String>> = m
