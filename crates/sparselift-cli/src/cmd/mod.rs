@@ -9,9 +9,14 @@ use std::process::ExitCode;
 /// Prints `error: …` (with its causes) and returns exit code 2 for user errors — bad
 /// input files, arguments or data — and 1 for anything else.
 pub fn report_error(e: &anyhow::Error) -> ExitCode {
-    eprintln!("error: {e}");
+    let message = e.to_string();
+    eprintln!("error: {message}");
     for cause in e.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+        // Library errors already end with their cause (`file: No such file…`).
+        let cause = cause.to_string();
+        if !message.contains(&cause) {
+            eprintln!("  caused by: {cause}");
+        }
     }
     let user = e.chain().any(|c| {
         c.downcast_ref::<sparselift::Error>()
@@ -19,6 +24,18 @@ pub fn report_error(e: &anyhow::Error) -> ExitCode {
             || c.is::<UserError>()
     });
     ExitCode::from(if user { 2 } else { 1 })
+}
+
+/// Writes `text` to standard output. A closed pipe (`sparselift zoo mlp | head -1`) ends
+/// the output quietly, where `print!` would panic.
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r.context("writing to standard output"),
+    }
 }
 
 /// An error in the command's own arguments (exit code 2).

@@ -1,8 +1,10 @@
 //! Rendering a module back to its file form: `Display` prints TOML that loads back to an
 //! equal module.
 
+use super::validate::default_edge_name;
 use super::{EdgeSpec, Module, ModuleSpec, Role, VertexSpec};
 use crate::module::{Activation, Op};
+use std::collections::HashMap;
 
 impl Module {
     /// The spec that describes this module (every default spelled out).
@@ -18,18 +20,25 @@ impl Module {
                     .then(|| v.activation.name().to_string()),
             })
             .collect();
+        // A name is written only when loading would not regenerate it: unnamed edges get
+        // `from->to`, `from->to#2`, … counted over the *unnamed* parallel edges, so the
+        // count here follows the edges written without a name.
+        let mut unnamed: HashMap<(usize, usize), usize> = HashMap::new();
         let edges = self
             .edges
             .iter()
             .map(|e| {
                 let (from, to) = (&self.vertices[e.from].name, &self.vertices[e.to].name);
-                let default_name = format!("{from}->{to}");
+                let k = unnamed.get(&(e.from, e.to)).copied().unwrap_or(0) + 1;
+                let implied = e.name == default_edge_name(from, to, k);
+                if implied {
+                    unnamed.insert((e.from, e.to), k);
+                }
                 EdgeSpec {
                     from: from.clone(),
                     to: to.clone(),
                     op: e.op.name().to_string(),
-                    // Parallel-edge names (`a->b#2`) are regenerated identically on load.
-                    name: (!e.name.starts_with(&default_name)).then(|| e.name.clone()),
+                    name: (!implied).then(|| e.name.clone()),
                     out: (e.op == Op::Linear).then(|| e.weight_shape[0]),
                     kernel: match &e.op {
                         Op::Conv(k) => Some(k.clone()),

@@ -18,11 +18,14 @@
 
 mod builder;
 mod display;
+mod load;
 mod spec;
 mod validate;
 
 pub use builder::ModuleBuilder;
-pub use spec::{EdgeSpec, ModuleSpec, VertexSpec};
+pub use load::{Format, MAX_FILE_BYTES};
+pub use spec::{EdgeSpec, ModuleSpec, Origin, VertexSpec};
+pub use validate::MAX_NUMEL;
 
 use crate::lift::Sampler;
 

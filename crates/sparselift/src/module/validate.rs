@@ -1,23 +1,73 @@
 //! Validation: turns a [`ModuleSpec`] into a [`Module`], or says precisely what is wrong.
 //!
-//! Checks, in order: names (unknown, duplicate), roles (in-edges into inputs, inputs with
-//! activations, constant shapes, missing outputs, hidden vertices without in-edges),
-//! acyclicity (the cycle is printed), op/shape compatibility (resolving every edge's
-//! pre-activation and weight shape), activation arity and shapes. Vertices that cannot
-//! reach an output are a warning, not an error.
+//! Checks, in order: names (invalid, unknown, duplicate), roles (in-edges into inputs,
+//! inputs with activations, constant shapes, missing outputs, hidden vertices without
+//! in-edges), acyclicity (the cycle is printed), activation arity and the vertex shapes
+//! that `outer`/`dsoftmul` need, op/shape compatibility (resolving every edge's
+//! pre-activation and weight shape), then the pre-activation shapes of `outer`. Vertices
+//! that cannot reach an output are a warning, not an error.
+//!
+//! The order matters for the message: arity is checked before edge shapes so that a
+//! `product` vertex with three in-edges is reported as "takes exactly 2", not as a shape
+//! mismatch on its third edge. All checks are linear in the size of the module, so even an
+//! absurd (but size-capped) file is rejected quickly.
+//!
+//! ```
+//! use sparselift::module::ModuleSpec;
+//!
+//! let text = r#"
+//! vertex = [{ name = "x", role = "input" }, { name = "a" }, { name = "b", role = "output" }]
+//! edge = [
+//!     { from = "x", to = "a", op = "scalar" },
+//!     { from = "a", to = "b", op = "scalar" },
+//!     { from = "b", to = "a", op = "scalar" },
+//! ]
+//! "#;
+//! let err = ModuleSpec::from_toml_str(text, "loop.toml")?.build().unwrap_err();
+//! assert!(err.to_string().starts_with("loop.toml: the module has a cycle: a -> b -> a"));
+//! # Ok::<(), sparselift::Error>(())
+//! ```
 
 use super::{Activation, Edge, Module, ModuleSpec, Op, Role, Shape, Vertex};
 use crate::lift::Sampler;
 use crate::{Error, Result};
 use std::collections::HashMap;
 
+/// Most scalars in one vertex activation, pre-activation or edge weight (2^28). A base
+/// vertex is one neuron or channel of the lifted network; anything larger than this is a
+/// typo, and accepting it would only move the failure to an allocation in the engine.
+pub const MAX_NUMEL: usize = 1 << 28;
+
 fn fmt_shape(s: &[usize]) -> String {
     format!("{s:?}")
+}
+
+/// `∏ shape`, or `None` when it overflows or exceeds [`MAX_NUMEL`].
+fn bounded_numel(shape: &[usize]) -> Option<usize> {
+    shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .filter(|&n| n <= MAX_NUMEL)
+}
+
+/// Names appear in messages and on the command line (`--edge NAME=…`), so they must be
+/// visible words. Vertex names also make up edge names (`from->to`), so they may not
+/// contain the arrow; edge names may (`name = "x->h"` just spells out the default).
+fn bad_name(name: &str) -> bool {
+    name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 impl ModuleSpec {
     /// Validates the spec and builds the [`Module`].
     pub fn build(&self) -> Result<Module> {
+        if self.vertices.is_empty() {
+            return Err(
+                Error::invalid(self.at_module(), "the module has no vertices").with_hint(
+                    "declare vertices with [[vertex]] tables and edges with [[edge]] tables; \
+                 `sparselift zoo mlp` prints a complete example",
+                ),
+            );
+        }
         let vertices = self.check_vertices()?;
         let index: HashMap<&str, usize> = vertices
             .iter()
@@ -25,7 +75,7 @@ impl ModuleSpec {
             .map(|(i, v)| (v.name.as_str(), i))
             .collect();
 
-        // Endpoints, ops and names of edges.
+        // Endpoints, ops and samplers of edges.
         let mut ends = Vec::with_capacity(self.edges.len());
         let mut ops = Vec::with_capacity(self.edges.len());
         let mut samplers = Vec::with_capacity(self.edges.len());
@@ -41,6 +91,10 @@ impl ModuleSpec {
                 })
             };
             let (u, v) = (find(&e.from, "source")?, find(&e.to, "target")?);
+            if u == v {
+                return Err(Error::invalid(at(), format!("self-loop on vertex \"{}\"", e.from))
+                    .with_hint("a base module is acyclic: for a skip connection use an identity edge from an earlier vertex"));
+            }
             if vertices[v].is_source() {
                 return Err(Error::invalid(
                     at(),
@@ -48,10 +102,18 @@ impl ModuleSpec {
                 )
                 .with_hint("inputs and constants receive data, not edges: make the target a hidden or output vertex"));
             }
+            if e.name.as_deref().is_some_and(bad_name) {
+                return Err(Error::invalid(at(), "invalid edge name")
+                    .with_hint("names must be non-empty, without white space"));
+            }
             ops.push(self.parse_op(i)?);
             samplers.push(match &e.sampler {
                 None => None,
-                Some(s) => Some(Sampler::parse(s).map_err(|m| Error::invalid(at(), m))?),
+                Some(s) => Some(Sampler::parse(s).map_err(|m| {
+                    Error::invalid(at(), m).with_hint(
+                        "the `sampler` field takes the same values as `--sampler`, e.g. \"k-lift:1\" or \"in-degree:8\"",
+                    )
+                })?),
             });
             ends.push((u, v));
         }
@@ -60,7 +122,9 @@ impl ModuleSpec {
         let n = vertices.len();
         let mut in_edges = vec![Vec::new(); n];
         let mut out_edges = vec![Vec::new(); n];
+        let mut slots = Vec::with_capacity(ends.len());
         for (i, &(u, v)) in ends.iter().enumerate() {
+            slots.push(in_edges[v].len());
             in_edges[v].push(i);
             out_edges[u].push(i);
         }
@@ -76,29 +140,35 @@ impl ModuleSpec {
                     .with_hint("give at least one vertex role = \"output\""),
             );
         }
-        let topo = self.topological_order(&ends, &out_edges, &vertices)?;
+        let topo = self.topological_order(&ends, &in_edges, &out_edges, &vertices)?;
 
-        // Shapes: each edge's pre-activation and weight, then each activation.
+        for (v, vert) in vertices.iter().enumerate() {
+            if !vert.is_source() {
+                check_arity_and_shape(vert, in_edges[v].len())
+                    .map_err(|m| Error::invalid(self.at_vertex(v), m))?;
+            }
+        }
+        // Shapes: each edge's pre-activation and weight, then the activations that combine
+        // pre-activations of free shape (outer).
         let mut edges = Vec::with_capacity(ends.len());
         for (i, (&(u, v), op)) in ends.iter().zip(ops).enumerate() {
-            let slot = in_edges[v].iter().position(|&e| e == i).unwrap();
             let (z_shape, weight_shape) =
-                self.edge_shapes(i, &op, &vertices[u], &vertices[v], slot)?;
+                self.edge_shapes(i, &op, &vertices[u], &vertices[v], slots[i])?;
             edges.push(Edge {
                 name: names[i].clone(),
                 from: u,
                 to: v,
                 op,
-                slot,
+                slot: slots[i],
                 z_shape,
                 weight_shape,
                 sampler: samplers[i].clone(),
             });
         }
         for (v, vert) in vertices.iter().enumerate() {
-            if !vert.is_source() {
+            if vert.activation == Activation::Outer {
                 let z: Vec<&Shape> = in_edges[v].iter().map(|&e| &edges[e].z_shape).collect();
-                check_activation(vert, &z).map_err(|m| Error::invalid(self.at_vertex(v), m))?;
+                check_outer(vert, &z).map_err(|m| Error::invalid(self.at_vertex(v), m))?;
             }
         }
 
@@ -119,8 +189,7 @@ impl ModuleSpec {
         let mut out = Vec::with_capacity(self.vertices.len());
         for (i, v) in self.vertices.iter().enumerate() {
             let at = || self.at_vertex(i);
-            if v.name.is_empty() || v.name.contains("->") || v.name.chars().any(char::is_whitespace)
-            {
+            if bad_name(&v.name) || v.name.contains("->") {
                 return Err(Error::invalid(at(), "invalid vertex name")
                     .with_hint("names must be non-empty, without white space or \"->\""));
             }
@@ -135,7 +204,7 @@ impl ModuleSpec {
             seen.insert(&v.name, i);
             let activation = match &v.activation {
                 None => Activation::Identity,
-                Some(_) if matches!(v.role, Role::Input | Role::Constant) => {
+                Some(_) if v.role == Role::Input || v.role == Role::Constant => {
                     return Err(Error::invalid(
                         at(),
                         format!("{} vertices take no activation", role_name(v.role)),
@@ -169,11 +238,7 @@ impl ModuleSpec {
                     ),
                 );
             }
-            if shape
-                .iter()
-                .try_fold(1usize, |a, &d| a.checked_mul(d))
-                .is_none_or(|n| n > 1 << 28)
-            {
+            if bounded_numel(&shape).is_none() {
                 return Err(Error::invalid(at(), format!("shape {} is absurdly large", fmt_shape(&shape)))
                     .with_hint("one vertex holds at most 2^28 scalars; lift the module instead of widening a vertex"));
             }
@@ -215,20 +280,26 @@ impl ModuleSpec {
             }
         };
         if e.out.is_some() && op != Op::Linear {
-            return Err(Error::invalid(at(), "field `out` is only for linear edges"));
+            return Err(Error::invalid(
+                at(),
+                format!("field `out` is only for linear edges, not {}", op.name()),
+            )
+            .with_hint("remove `out`, or make the edge op = \"linear\""));
         }
         if e.kernel.is_some() && !matches!(op, Op::Conv(_)) {
             return Err(Error::invalid(
                 at(),
-                "field `kernel` is only for conv edges",
-            ));
+                format!("field `kernel` is only for conv edges, not {}", op.name()),
+            )
+            .with_hint("remove `kernel`, or make the edge op = \"conv\""));
         }
         Ok(op)
     }
 
-    /// Edge names: the user's, else `from->to`, with `#k` for the k-th parallel edge.
+    /// Edge names: the user's, else `from->to`, with `#k` for the k-th unnamed parallel edge.
     fn edge_names(&self, ends: &[(usize, usize)], vertices: &[Vertex]) -> Result<Vec<String>> {
         let mut names: Vec<String> = Vec::with_capacity(ends.len());
+        let mut taken: HashMap<String, usize> = HashMap::new();
         let mut count: HashMap<(usize, usize), usize> = HashMap::new();
         for (i, &(u, v)) in ends.iter().enumerate() {
             let name = match &self.edges[i].name {
@@ -236,15 +307,10 @@ impl ModuleSpec {
                 None => {
                     let k = count.entry((u, v)).or_insert(0);
                     *k += 1;
-                    let base = format!("{}->{}", vertices[u].name, vertices[v].name);
-                    if *k == 1 {
-                        base
-                    } else {
-                        format!("{base}#{k}")
-                    }
+                    default_edge_name(&vertices[u].name, &vertices[v].name, *k)
                 }
             };
-            if let Some(j) = names.iter().position(|n| *n == name) {
+            if let Some(&j) = taken.get(&name) {
                 return Err(Error::invalid(
                     self.at_edge(i),
                     format!("duplicate edge name \"{name}\""),
@@ -254,6 +320,7 @@ impl ModuleSpec {
                     self.at_edge(j)
                 )));
             }
+            taken.insert(name.clone(), i);
             names.push(name);
         }
         Ok(names)
@@ -262,14 +329,12 @@ impl ModuleSpec {
     fn topological_order(
         &self,
         ends: &[(usize, usize)],
+        in_edges: &[Vec<usize>],
         out_edges: &[Vec<usize>],
         vertices: &[Vertex],
     ) -> Result<Vec<usize>> {
         let n = vertices.len();
-        let mut indeg = vec![0usize; n];
-        for &(_, v) in ends {
-            indeg[v] += 1;
-        }
+        let mut indeg: Vec<usize> = in_edges.iter().map(Vec::len).collect();
         let mut stack: Vec<usize> = (0..n).rev().filter(|&v| indeg[v] == 0).collect();
         let mut order = Vec::with_capacity(n);
         while let Some(u) = stack.pop() {
@@ -285,28 +350,65 @@ impl ModuleSpec {
         if order.len() == n {
             return Ok(order);
         }
-        // Every vertex left has an in-edge from another vertex left: walk back until a repeat.
+        // Every vertex left has an in-edge from another vertex left, so walking backwards
+        // along such edges must revisit a vertex: the walk from there is a cycle.
         let left: Vec<bool> = indeg.iter().map(|&d| d > 0).collect();
-        let mut path = vec![(0..n).find(|&v| left[v]).unwrap()];
-        loop {
-            let v = *path.last().unwrap();
-            let e = ends.iter().position(|&(a, b)| b == v && left[a]).unwrap();
+        let mut pos = vec![usize::MAX; n]; // position of a vertex on the walk
+        let mut walk: Vec<(usize, usize)> = Vec::new(); // (vertex, edge taken into it)
+        let mut v = (0..n).find(|&v| left[v]).unwrap_or(0);
+        let start = loop {
+            let Some(&e) = in_edges[v].iter().find(|&&e| left[ends[e].0]) else {
+                // Unreachable by the argument above; report without the cycle rather than panic.
+                break None;
+            };
+            pos[v] = walk.len();
+            walk.push((v, e));
             let u = ends[e].0;
-            if let Some(p) = path.iter().position(|&w| w == u) {
-                let mut cycle: Vec<&str> = path[p..]
-                    .iter()
-                    .rev()
-                    .map(|&w| vertices[w].name.as_str())
-                    .collect();
-                cycle.push(&vertices[u].name);
-                return Err(Error::invalid(
-                    self.at_module(),
-                    format!("the module has a cycle: {}", cycle.join(" -> ")),
-                )
-                .with_hint("a base module is a DAG: remove one of these edges"));
+            if pos[u] != usize::MAX {
+                break Some(pos[u]);
             }
-            path.push(u);
+            v = u;
+        };
+        let mut cycle: Vec<(usize, usize)> = match start {
+            // The walk goes against the edges: reverse it to print the cycle forwards.
+            Some(p) => walk[p..].iter().rev().copied().collect(),
+            None => Vec::new(),
+        };
+        // Start at the vertex declared first, so the message does not depend on the walk.
+        if let Some(first) = (0..cycle.len()).min_by_key(|&i| cycle[i].0) {
+            cycle.rotate_left(first);
         }
+        let mut path: Vec<&str> = cycle
+            .iter()
+            .map(|&(v, _)| vertices[v].name.as_str())
+            .collect();
+        if let Some(&(v, _)) = cycle.first() {
+            path.push(&vertices[v].name);
+        }
+        let lines: Vec<String> = match &self.origin {
+            Some(o) => {
+                let mut l: Vec<usize> = cycle
+                    .iter()
+                    .filter_map(|&(_, e)| o.edge_lines.get(e).copied())
+                    .collect();
+                l.sort_unstable();
+                l.iter().map(usize::to_string).collect()
+            }
+            None => Vec::new(),
+        };
+        let hint = if lines.is_empty() {
+            "a base module is a DAG: remove one of the edges on the cycle".to_string()
+        } else {
+            format!(
+                "a base module is a DAG: remove one of the edges on the cycle (lines {})",
+                lines.join(", ")
+            )
+        };
+        Err(Error::invalid(
+            self.at_module(),
+            format!("the module has a cycle: {}", path.join(" -> ")),
+        )
+        .with_hint(hint))
     }
 
     fn edge_shapes(
@@ -319,33 +421,38 @@ impl ModuleSpec {
     ) -> Result<(Shape, Vec<usize>)> {
         let at = || self.at_edge(i);
         let su = &u.shape;
-        // The pre-activation shape the target expects in this slot, when it fixes one.
+        // The pre-activation shape the target expects in this slot, when it fixes one
+        // (check_arity_and_shape has made sure outer/dsoftmul vertices are [L, ·]).
         let expected: Option<Shape> = match v.activation {
             Activation::Outer => None,
             Activation::Dsoftmul if slot == 0 => Some(vec![v.shape[0], v.shape[0]]),
             _ => Some(v.shape.clone()),
         };
         let bad = |m: String| Error::invalid(at(), m);
+        // Shapes are non-empty (check_vertices), so `last` and `[0]` exist.
+        let last = su[su.len() - 1];
         let (z, w) = match op {
             Op::Scalar => (su.clone(), vec![1]),
             Op::Identity => (su.clone(), vec![]),
             Op::Linear => {
-                let inp = *su.last().unwrap();
                 let out = match (self.edges[i].out, &expected) {
-                    (Some(o), _) if o == 0 => return Err(bad("linear `out` must be ≥ 1".into())),
+                    (Some(0), _) => {
+                        return Err(bad("linear `out` must be ≥ 1".into())
+                            .with_hint("`out` is the size of the last axis of the pre-activation"))
+                    }
                     (Some(o), _) => o,
-                    (None, Some(s)) => *s.last().unwrap(),
+                    (None, Some(s)) => s[s.len() - 1],
                     (None, None) => {
                         return Err(bad(format!(
-                            "cannot infer the output size of this linear edge into \"{}\"",
-                            v.name
-                        ))
-                        .with_hint("add out = C, the channel count of the pre-activation"))
+                        "cannot infer the output size of this linear edge into {} vertex \"{}\"",
+                        v.activation, v.name
+                    ))
+                        .with_hint("add out = C, the channel count of the pre-activation [L, C]"))
                     }
                 };
                 let mut z = su.clone();
-                *z.last_mut().unwrap() = out;
-                (z, vec![out, inp])
+                z[su.len() - 1] = out;
+                (z, vec![out, last])
             }
             Op::TokenMix => (su.clone(), vec![su[0], su[0]]),
             Op::Conv(k) => {
@@ -357,11 +464,36 @@ impl ModuleSpec {
                         k.len(),
                         u.name,
                         fmt_shape(su)
-                    )));
+                    ))
+                    .with_hint(
+                        "use kernel = [k] on [len] maps and kernel = [k, k] on [h, w] maps",
+                    ));
+                }
+                // With same padding, taps further than the map's extent only ever see zeros.
+                let widest: Vec<usize> = su.iter().map(|&d| 2 * d - 1).collect();
+                if k.iter().zip(&widest).any(|(k, w)| k > w) {
+                    return Err(bad(format!(
+                        "conv kernel {} is wider than a map of shape {} can use (at most {})",
+                        fmt_shape(k),
+                        fmt_shape(su),
+                        fmt_shape(&widest)
+                    ))
+                    .with_hint(
+                        "the extra taps would only ever multiply padding: use a smaller kernel",
+                    ));
                 }
                 (su.clone(), k.clone())
             }
         };
+        if bounded_numel(&z).is_none() || bounded_numel(&w).is_none() {
+            return Err(bad(format!(
+                "op {} gives a pre-activation {} and weight {}: absurdly large",
+                op.name(),
+                fmt_shape(&z),
+                fmt_shape(&w)
+            ))
+            .with_hint("each holds at most 2^28 scalars; check `out`"));
+        }
         if let Some(s) = expected {
             if z != s {
                 return Err(bad(format!(
@@ -384,6 +516,15 @@ impl ModuleSpec {
     }
 }
 
+/// The name an unnamed edge gets: `from->to`, then `from->to#2`, … for parallel edges.
+pub(super) fn default_edge_name(from: &str, to: &str, k: usize) -> String {
+    if k <= 1 {
+        format!("{from}->{to}")
+    } else {
+        format!("{from}->{to}#{k}")
+    }
+}
+
 fn role_name(r: Role) -> &'static str {
     match r {
         Role::Input => "input",
@@ -393,41 +534,45 @@ fn role_name(r: Role) -> &'static str {
     }
 }
 
-/// Checks arity and pre-activation shapes of a non-source vertex.
-fn check_activation(v: &Vertex, z: &[&Shape]) -> std::result::Result<(), String> {
+/// Checks the number of in-edges and the vertex shape an activation needs.
+fn check_arity_and_shape(v: &Vertex, in_degree: usize) -> std::result::Result<(), String> {
     let a = v.activation;
     if let Some(k) = a.arity() {
-        if z.len() != k {
+        if in_degree != k {
             return Err(format!(
-                "activation {a} takes exactly {k} in-edges (one per argument, in declaration order), but has {}",
-                z.len()
+                "activation {a} takes exactly {k} in-edges (one per argument, in declaration order), but has {in_degree}"
             ));
         }
     }
     let s = &v.shape;
     match a {
-        Activation::Outer => {
-            if s.len() != 2 || s[0] != s[1] || z[0].len() != 2 || z[0] != z[1] || z[0][0] != s[0] {
-                return Err(format!(
-                    "outer needs two pre-activations of one shape [L, c] and a vertex shape [L, L]; got {}, {} into {}",
-                    fmt_shape(z[0]),
-                    fmt_shape(z[1]),
-                    fmt_shape(s)
-                ));
-            }
-        }
-        Activation::Dsoftmul if s.len() != 2 => {
-            return Err(format!(
-                "dsoftmul needs a vertex shape [L, c], got {}",
-                fmt_shape(s)
-            ));
-        }
-        _ => {}
+        Activation::Outer if s.len() != 2 || s[0] != s[1] => Err(format!(
+            "outer produces attention scores [L, L], but the vertex has shape {}",
+            fmt_shape(s)
+        )),
+        Activation::Dsoftmul if s.len() != 2 => Err(format!(
+            "dsoftmul produces a token map [L, c], but the vertex has shape {}",
+            fmt_shape(s)
+        )),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
-/// Warnings for vertices from which no output can be reached.
+/// `outer` takes two pre-activations of one shape `[L, c]` (its `L` is the vertex's).
+fn check_outer(v: &Vertex, z: &[&Shape]) -> std::result::Result<(), String> {
+    let l = v.shape[0];
+    if z.len() == 2 && z[0].len() == 2 && z[0] == z[1] && z[0][0] == l {
+        return Ok(());
+    }
+    let shapes: Vec<String> = z.iter().map(|s| fmt_shape(s)).collect();
+    Err(format!(
+        "outer needs two pre-activations of one shape [{l}, c] (queries and keys), got {}",
+        shapes.join(" and ")
+    ))
+}
+
+/// Warnings for vertices from which no output can be reached. They say which vertex but
+/// not which file: a [`Module`] is the same value wherever it was loaded from.
 fn unreachable_warnings(
     vertices: &[Vertex],
     in_edges: &[Vec<usize>],
@@ -452,3 +597,7 @@ fn unreachable_warnings(
         })
         .collect()
 }
+
+#[cfg(test)]
+#[path = "validate_tests.rs"]
+mod tests;

@@ -6,8 +6,47 @@
 //! row per neuron), the last layer reaches the output `y` (shape `[output]`) by a `linear`
 //! edge, and biases are `scalar`/`linear` edges out of the constant vertex `one`.
 
+use super::{depth, dim, Entry, Options, Param};
 use crate::module::{Activation, Module, ModuleBuilder, Op};
 use crate::Result;
+
+/// This module in the zoo registry.
+pub(super) const ENTRY: Entry = Entry::new(
+    "mlp",
+    "multilayer perceptron: one scalar vertex per hidden layer",
+    PARAMS,
+    from_options,
+);
+
+/// The registry's view of [`MlpConfig`] (defaults equal `MlpConfig::default()`).
+pub(super) const PARAMS: &[Param] = &[
+    dim("input", 16, "input dimension"),
+    depth(
+        "hidden",
+        2,
+        "number of hidden layers (each one fiber of the lift)",
+    ),
+    dim("output", 1, "output dimension"),
+    Param::activation(
+        "activation",
+        Activation::Relu,
+        "activation of the hidden layers",
+    ),
+    Param::switch(
+        "no-bias",
+        "leave out the constant vertex and the bias edges",
+    ),
+];
+
+pub(super) fn from_options(o: &Options) -> Result<Module> {
+    mlp(&MlpConfig {
+        input: o.count("input")?,
+        hidden: o.count("hidden")?,
+        output: o.count("output")?,
+        activation: o.activation("activation")?,
+        bias: !o.switch("no-bias")?,
+    })
+}
 
 /// Configuration of [`mlp`].
 #[derive(Clone, Debug, PartialEq)]
@@ -38,12 +77,7 @@ impl Default for MlpConfig {
 
 /// The MLP base module `x → h1 → … → hL → y`.
 pub fn mlp(cfg: &MlpConfig) -> Result<Module> {
-    if cfg.hidden == 0 {
-        return Err(
-            crate::Error::invalid("zoo mlp", "needs at least one hidden layer")
-                .with_hint("pass --hidden 1 or more"),
-        );
-    }
+    super::check_depth("mlp", "hidden", cfg.hidden)?;
     let mut b = ModuleBuilder::new("mlp");
     b.input("x", &[cfg.input]);
     if cfg.bias {
