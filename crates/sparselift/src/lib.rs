@@ -17,6 +17,7 @@ pub mod error;
 pub mod lift;
 pub mod module;
 pub mod real;
+pub mod train;
 pub mod zoo;
 
 pub use error::{Error, Result};
