@@ -20,6 +20,7 @@ pub mod lift;
 pub mod module;
 pub mod real;
 pub mod rng;
+pub mod train;
 pub mod zoo;
 
 pub use error::{Error, Result};
