@@ -13,6 +13,7 @@
 //! # Ok::<(), sparselift::Error>(())
 //! ```
 
+pub mod data;
 pub mod error;
 pub mod lift;
 pub mod module;
