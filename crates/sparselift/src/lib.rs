@@ -15,6 +15,7 @@
 
 pub mod checkpoint;
 pub mod engine;
+pub mod data;
 pub mod error;
 pub mod lift;
 pub mod module;
