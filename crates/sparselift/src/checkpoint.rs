@@ -10,12 +10,14 @@
 //! | `from->to` | F32/F64 | `[lifted edges, ..weight_shape]` | weights in CSR order (by target, then source) |
 //! | `from->to.dst_offsets` | U32 | `[n_to + 1]` | CSR offsets (sparse edges only) |
 //! | `from->to.src_index` | U32 | `[lifted edges]` | source of each lifted edge (sparse edges only) |
-//! | `state.NAME` | F64 | `[len]` | training-state vectors (optimiser moments, …) |
+//! | `state.N` | F64 | `[len]` | long numeric arrays of the training state |
 //!
 //! Complete (dense) edges store no indices: their weights are the row-major
 //! `n_to × n_from` matrix of weight blocks. The safetensors metadata key `sparselift`
 //! holds a JSON header: format version, dtype, the module as TOML, fiber sizes, which
-//! edges are complete, and the caller's JSON training state. Files are written to a
+//! edges are complete, and the caller's JSON training state — whose numeric arrays longer
+//! than [`INLINE_MAX`] are moved to `state.N` tensors (and put back on load), since the
+//! header is JSON text limited to 100 MB. Files are written to a
 //! temporary name and renamed, so a crash never leaves a half-written checkpoint.
 //!
 //! ```
@@ -24,7 +26,7 @@
 //! let module = zoo::mlp(&zoo::MlpConfig::default())?;
 //! let lift = LiftSpec::new(8, Sampler::Dense).sample(&module)?;
 //! let net = Network::new(module, lift)?;
-//! let ckpt = Checkpoint { theta: net.init::<f32>(1), network: net, state: Default::default(), vectors: Default::default() };
+//! let ckpt = Checkpoint { theta: net.init::<f32>(1), network: net, state: Default::default() };
 //! let path = std::env::temp_dir().join("sparselift-doc.safetensors");
 //! ckpt.save(&path)?;
 //! let back: Checkpoint<f32> = Checkpoint::load(&path)?;
@@ -39,10 +41,14 @@ use crate::{Error, Real, Result};
 use safetensors::tensor::{Dtype, TensorView};
 use safetensors::SafeTensors;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 
 const FORMAT: u32 = 1;
+/// Numeric arrays of the training state up to this length stay in the JSON header.
+pub const INLINE_MAX: usize = 64;
+/// Marks an array moved out of the header: `{"$tensor": N}` stands for tensor `state.N`.
+const MOVED: &str = "$tensor";
 const META_KEY: &str = "sparselift";
 
 /// A network, its parameters and the state of the run that produced them.
@@ -50,10 +56,9 @@ const META_KEY: &str = "sparselift";
 pub struct Checkpoint<T> {
     pub network: Network,
     pub theta: Vec<T>,
-    /// Caller-defined JSON state (step counts, RNG positions, configuration, …).
+    /// Caller-defined JSON state (configuration, a serialised trainer, …). Numbers in
+    /// long arrays must be exactly representable as `f64` (they are stored as F64).
     pub state: serde_json::Value,
-    /// Caller-defined state vectors (optimiser moments, integrator derivatives, …).
-    pub vectors: BTreeMap<String, Vec<f64>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -116,13 +121,11 @@ impl<T: Real> Checkpoint<T> {
                 ));
             }
         }
-        for (name, v) in &self.vectors {
-            tensors.push((
-                format!("state.{name}"),
-                Dtype::F64,
-                vec![v.len()],
-                bytes_of(v, f64::to_le_bytes),
-            ));
+        let mut moved = Vec::new();
+        let state = move_arrays(&self.state, &mut moved);
+        for (i, v) in moved.iter().enumerate() {
+            let bytes = bytes_of(v, f64::to_le_bytes);
+            tensors.push((format!("state.{i}"), Dtype::F64, vec![v.len()], bytes));
         }
         let header = Header {
             format: FORMAT,
@@ -130,7 +133,7 @@ impl<T: Real> Checkpoint<T> {
             module: module.to_string(),
             fibers: lift.fibers().to_vec(),
             complete: lift.edges().iter().map(Bipartite::is_complete).collect(),
-            state: self.state.clone(),
+            state,
         };
         let meta = HashMap::from([(
             META_KEY.to_string(),
@@ -221,21 +224,63 @@ impl<T: Real> Checkpoint<T> {
             }
             theta.extend(values.into_iter().map(T::of));
         }
-        let mut vectors = BTreeMap::new();
-        for (name, t) in st.tensors() {
-            if let Some(key) = name.strip_prefix("state.") {
-                let v = read_floats(t.dtype(), t.data())
-                    .ok_or_else(|| corrupt(path, format!("{name}: dtype")))?;
-                vectors.insert(key.to_string(), v);
-            }
-        }
+        let state = restore_arrays(header.state, &|i| {
+            let name = format!("state.{i}");
+            let t = st
+                .tensor(&name)
+                .map_err(|e| corrupt(path, format!("{name}: {e}")))?;
+            read_floats(t.dtype(), t.data()).ok_or_else(|| corrupt(path, format!("{name}: dtype")))
+        })?;
         Ok(Checkpoint {
             network,
             theta,
-            state: header.state,
-            vectors,
+            state,
         })
     }
+}
+
+/// A copy of `v` whose numeric arrays longer than [`INLINE_MAX`] are replaced by
+/// `{"$tensor": N}`, the arrays appended to `moved`.
+fn move_arrays(v: &serde_json::Value, moved: &mut Vec<Vec<f64>>) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Array(a) if a.len() > INLINE_MAX && a.iter().all(Value::is_number) => {
+            moved.push(a.iter().map(|x| x.as_f64().unwrap()).collect());
+            serde_json::json!({ MOVED: moved.len() - 1 })
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|x| move_arrays(x, moved)).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, x)| (k.clone(), move_arrays(x, moved)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Inverse of [`move_arrays`], reading tensor `N` with `tensor(N)`.
+fn restore_arrays(
+    v: serde_json::Value,
+    tensor: &dyn Fn(u64) -> Result<Vec<f64>>,
+) -> Result<serde_json::Value> {
+    use serde_json::Value;
+    Ok(match v {
+        Value::Object(o) if o.len() == 1 && o.get(MOVED).is_some_and(Value::is_u64) => {
+            let values = tensor(o[MOVED].as_u64().unwrap())?;
+            Value::Array(values.into_iter().map(Value::from).collect())
+        }
+        Value::Object(o) => Value::Object(
+            o.into_iter()
+                .map(|(k, x)| Ok((k, restore_arrays(x, tensor)?)))
+                .collect::<Result<_>>()?,
+        ),
+        Value::Array(a) => Value::Array(
+            a.into_iter()
+                .map(|x| restore_arrays(x, tensor))
+                .collect::<Result<_>>()?,
+        ),
+        other => other,
+    })
 }
 
 fn read_floats(dtype: Dtype, data: &[u8]) -> Option<Vec<f64>> {

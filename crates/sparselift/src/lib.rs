@@ -14,8 +14,8 @@
 //! ```
 
 pub mod checkpoint;
-pub mod engine;
 pub mod data;
+pub mod engine;
 pub mod error;
 pub mod lift;
 pub mod module;

@@ -45,6 +45,7 @@ mod idx;
 mod npy;
 mod source;
 mod standardize;
+mod witness;
 
 pub use csv_file::{load_csv, parse_csv, Column, CsvOptions, CsvTarget, Header};
 pub use dataset::{Dataset, Targets, MAX_CLASSES};

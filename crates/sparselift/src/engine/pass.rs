@@ -62,6 +62,11 @@ impl<T: Real> Workspace<T> {
         self.batch
     }
 
+    /// The network outputs of the last forward pass, feature-major `[output_dim][batch]`.
+    pub fn output(&self) -> &[T] {
+        &self.out
+    }
+
     /// Activations `[fiber][elements][batch]` of base vertex `v` after a forward pass.
     pub fn activation(&self, v: usize) -> &[T] {
         &self.y[v]

@@ -37,6 +37,7 @@ mod method;
 mod objective;
 mod optim;
 mod schedule;
+mod supervised;
 #[cfg(test)]
 mod testing;
 
@@ -47,6 +48,7 @@ pub use method::MethodConfig;
 pub use objective::{from_fn, BatchObjective, FnObjective, FullBatch, Objective};
 pub use optim::{Adam, AdamConfig, AnyOptimizer, Optimizer, OptimizerConfig, Sgd, SgdConfig};
 pub use schedule::Schedule;
+pub use supervised::{Labels, Supervised};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
