@@ -22,6 +22,10 @@ enum Command {
     Check(cmd::check::Args),
     /// Sample a lift of a base module and print its statistics.
     Lift(cmd::lift::Args),
+    /// Train a lift on data by gradient flow or an optimiser (or resume a run).
+    Train(cmd::train::Args),
+    /// Score a saved network on data.
+    Eval(cmd::eval::Args),
 }
 
 fn main() -> ExitCode {
@@ -30,6 +34,8 @@ fn main() -> ExitCode {
         Command::Zoo(a) => cmd::zoo::run(a),
         Command::Check(a) => cmd::check::run(a),
         Command::Lift(a) => cmd::lift::run(a),
+        Command::Train(a) => cmd::train::run(a),
+        Command::Eval(a) => cmd::eval::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,7 +1,9 @@
 //! One module per subcommand, plus the shared error reporting.
 
 pub mod check;
+pub mod eval;
 pub mod lift;
+pub mod train;
 pub mod zoo;
 
 use std::process::ExitCode;

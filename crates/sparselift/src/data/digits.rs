@@ -9,14 +9,17 @@
 //! Each of the 64 features (pixel `r, c` at feature `8 r + c`) is a count `0..=16` in the
 //! file and is divided by 16 here, so inputs lie in `[0, 1]`.
 //!
-//! **The split is fixed**: the first 1437 samples (file order, which is scikit-learn's
-//! order) are the training set and the last 360 (20%) the test set. Taking a block of the
-//! file rather than a seeded shuffle keeps the split the same whatever random-number
-//! library version is in use; the test block holds 33 to 37 samples of every class.
+//! **The split is fixed and stratified**: within each class, every fifth sample in file
+//! order (scikit-learn's order) — the 5th, 10th, … of that class — is a test sample: 355
+//! of them (20%, 34 to 36 per class); the other 1442 train. Interleaving rather than a
+//! seeded shuffle keeps the split the same whatever random-number library version is in
+//! use. Two simpler fixed splits are worse: the last block of the file is written by
+//! other writers than the rest (a shifted distribution), and every fifth sample overall
+//! follows the file's cycle through the classes (21 to 52 test samples per class).
 //!
 //! ```
 //! let (train, test) = sparselift::data::digits();
-//! assert_eq!((train.len(), test.len()), (1437, 360));
+//! assert_eq!((train.len(), test.len()), (1442, 355));
 //! assert_eq!((train.input_dim(), train.classes()), (64, Some(10)));
 //! assert!(train.inputs().iter().all(|&x| (0.0..=1.0).contains(&x)));
 //! ```
@@ -28,15 +31,20 @@ const DIGITS_CSV: &str = include_str!("../../../../data/digits.csv");
 
 /// Number of samples in the digits dataset.
 pub const DIGITS_SAMPLES: usize = 1797;
-/// Number of samples in the fixed digits test set (the last ones in file order).
-pub const DIGITS_TEST: usize = 360;
+/// Number of samples in the fixed digits test set (every fifth of each class).
+pub const DIGITS_TEST: usize = 355;
 
-/// The digits dataset split into `(train, test)` = (first 1437, last 360) samples.
+/// The digits dataset split into `(train, test)`: within each class, every fifth sample in
+/// file order is a test sample (see the module docs).
 pub fn digits() -> (Dataset, Dataset) {
     let all = digits_all();
-    let split = DIGITS_SAMPLES - DIGITS_TEST;
-    let train: Vec<usize> = (0..split).collect();
-    let test: Vec<usize> = (split..DIGITS_SAMPLES).collect();
+    let labels = all.labels().expect("digits are classes");
+    let mut seen = [0usize; 10];
+    let (test, train): (Vec<usize>, Vec<usize>) = (0..DIGITS_SAMPLES).partition(|&i| {
+        let c = labels[i] as usize;
+        seen[c] += 1;
+        seen[c] % 5 == 0
+    });
     (all.subset(&train), all.subset(&test))
 }
 
@@ -98,15 +106,16 @@ mod tests {
     }
 
     #[test]
-    fn split_is_the_last_360_samples() {
+    fn split_takes_every_fifth_sample_of_each_class_for_testing() {
         let all = digits_all();
         let (train, test) = digits();
-        assert_eq!((train.len(), test.len()), (1437, 360));
+        assert_eq!((train.len(), test.len()), (1442, 355));
         assert_eq!(train.input(0), all.input(0));
-        assert_eq!(test.input(0), all.input(1437));
-        assert_eq!(test.input(359), all.input(1796));
-        // Computed with numpy from the last 360 scikit-learn labels.
-        let counts = [35, 36, 35, 37, 37, 37, 37, 36, 33, 37];
+        // Found with Python's csv module: the first and last test rows of the file, and
+        // the test samples per class.
+        assert_eq!(test.input(0), all.input(33));
+        assert_eq!(test.input(354), all.input(1795));
+        let counts = [35, 36, 35, 36, 36, 36, 36, 35, 34, 36];
         assert_eq!(test.class_counts().unwrap(), counts);
         assert_eq!(test.classes(), Some(10));
     }

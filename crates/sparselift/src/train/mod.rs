@@ -36,10 +36,12 @@ pub mod loss;
 mod method;
 mod objective;
 mod optim;
+pub mod run;
 mod schedule;
 mod supervised;
 #[cfg(test)]
 mod testing;
+mod trainer;
 
 pub use descent::{Descent, DescentConfig};
 pub use flow::{Flow, FlowConfig};
@@ -48,7 +50,8 @@ pub use method::MethodConfig;
 pub use objective::{from_fn, BatchObjective, FnObjective, FullBatch, Objective};
 pub use optim::{Adam, AdamConfig, AnyOptimizer, Optimizer, OptimizerConfig, Sgd, SgdConfig};
 pub use schedule::Schedule;
-pub use supervised::{Labels, Supervised};
+pub use supervised::{Evaluation, Labels, Supervised};
+pub use trainer::Trainer;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -184,3 +184,54 @@ impl<T: Real> BatchObjective<T> for Supervised<'_, T> {
             .criterion(loss, self.net.module().output_dim(), self.variance)
     }
 }
+
+impl<'a, T: Real> Supervised<'a, T> {
+    /// The objective of `net` on a dataset: MSE for regression, cross-entropy for
+    /// classification.
+    pub fn from_dataset(net: &'a Network, data: &crate::data::Dataset) -> Result<Self> {
+        let all: Vec<usize> = (0..data.len()).collect();
+        let mut x = Vec::new();
+        data.gather_inputs(&all, &mut x);
+        let (loss, y) = match data.labels() {
+            Some(labels) => (Loss::CrossEntropy, Labels::Classes(labels.to_vec())),
+            None => {
+                let mut v = Vec::new();
+                data.gather_targets(&all, &mut v);
+                (Loss::Mse, Labels::Values(v))
+            }
+        };
+        Supervised::new(net, loss, data.len(), x, y)
+    }
+
+    /// Loss, criterion and (for classification) accuracy of `theta` on the whole set.
+    pub fn evaluate(&mut self, theta: &[T]) -> Evaluation {
+        let loss = self.full_loss(theta);
+        let accuracy = match self.y {
+            Labels::Classes(_) => {
+                let out = self.predict(theta);
+                let Labels::Classes(c) = &self.y else {
+                    unreachable!()
+                };
+                let d = self.net.module().output_dim();
+                Some(super::loss::accuracy(&out, c, d, self.n))
+            }
+            Labels::Values(_) => None,
+        };
+        Evaluation {
+            loss,
+            criterion: self.criterion(loss),
+            accuracy,
+        }
+    }
+}
+
+/// Scores of a network on a dataset.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Evaluation {
+    /// The mean loss.
+    pub loss: f64,
+    /// The criterion compared with ε (normalised MSE for regression).
+    pub criterion: f64,
+    /// Fraction of correct classes (classification only).
+    pub accuracy: Option<f64>,
+}

@@ -21,9 +21,11 @@
 //! ```
 
 mod mlp;
+mod reference;
 mod resmlp;
 
 pub use mlp::{mlp, MlpConfig};
+pub use reference::resolve;
 pub use resmlp::{resmlp, ResMlpConfig};
 
 use crate::module::{Activation, Module, MAX_NUMEL};

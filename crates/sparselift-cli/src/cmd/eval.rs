@@ -1,0 +1,50 @@
+//! `sparselift eval`: scores a saved network on data.
+
+use super::print_stdout;
+use sparselift::checkpoint::Checkpoint;
+use sparselift::train::run::RunSpec;
+use sparselift::train::Supervised;
+use std::path::PathBuf;
+
+/// Arguments of `sparselift eval`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// A checkpoint file, or a run directory holding checkpoint.safetensors.
+    checkpoint: PathBuf,
+    /// Data to score on (default: the run's own test set, else its training set).
+    #[arg(long)]
+    data: Option<String>,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let path = if args.checkpoint.is_dir() {
+        args.checkpoint.join("checkpoint.safetensors")
+    } else {
+        args.checkpoint
+    };
+    // Scored in f64 whatever the stored precision: f32 weights widen exactly.
+    let ckpt: Checkpoint<f64> = Checkpoint::load(&path)?;
+    let mut spec: RunSpec = serde_json::from_value(ckpt.state["spec"].clone()).unwrap_or_default();
+    if let Some(d) = args.data {
+        spec.data = d;
+    }
+    let (train, test) = spec.datasets(ckpt.network.module())?;
+    let data = test.unwrap_or(train);
+    let eval = Supervised::from_dataset(&ckpt.network, &data)?.evaluate(&ckpt.theta);
+    if args.json {
+        return print_stdout(&(serde_json::to_string(&eval)? + "\n"));
+    }
+    print_stdout(&format!(
+        "{} samples: loss {:.4e}, criterion {:.4e}{}\n",
+        data.len(),
+        eval.loss,
+        eval.criterion,
+        eval.accuracy
+            .map(|a| format!(", accuracy {:.2}%", 100.0 * a))
+            .unwrap_or_default()
+    ))
+}

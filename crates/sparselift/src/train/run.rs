@@ -1,0 +1,416 @@
+//! Whole training runs: from a [`RunSpec`] — module, lift, data, method, seed — to a
+//! trained network and its scores. With an output directory a run writes
+//!
+//! * `checkpoint.safetensors` — network, `θ`, the spec and the trainer state, rewritten
+//!   atomically every `checkpoint_every` steps (and at the end), so a killed run resumed
+//!   with [`resume`] ends **bit-identically** to an uninterrupted one;
+//! * `trajectory.jsonl` — one [`Record`](super::Record) per line (log-spaced in time),
+//!   rewritten with each checkpoint;
+//! * `result.json` — the [`RunOutcome`] at the end.
+//!
+//! ```
+//! use sparselift::train::run::{train, RunOptions, RunSpec};
+//!
+//! let spec = RunSpec {
+//!     module: "zoo:mlp?input=8&hidden=1&output=1".into(),
+//!     data: "witness:m=2,n=64".into(),
+//!     size: 16,
+//!     sampler: "in-degree:4".into(),
+//!     method: "flow:t=100,target=1e-2".into(),
+//!     ..RunSpec::default()
+//! };
+//! let outcome = train(&spec, &mut RunOptions::default())?;
+//! assert!(outcome.train.criterion.is_finite() && outcome.grad_evals > 0);
+//! # Ok::<(), sparselift::Error>(())
+//! ```
+
+use super::{Evaluation, MethodConfig, Record, Status, Supervised, Trainer};
+use crate::checkpoint::Checkpoint;
+use crate::data::{DataSource, Dataset, Standardizer};
+use crate::engine::Network;
+use crate::lift::{LiftSpec, Sampler};
+use crate::module::Module;
+use crate::{zoo, Error, Real, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Everything that defines a run; stored in its checkpoints.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunSpec {
+    /// The base module: `zoo:NAME?k=v&…` or a module file.
+    pub module: String,
+    /// The data: `digits`, `witness:m=…,n=…`, or a file (see [`DataSource`]).
+    pub data: String,
+    /// Fraction of a data file held out for testing (digits and witness tasks have their
+    /// own test sets).
+    pub test_fraction: f64,
+    /// Standardise input features (fitted on the training set).
+    pub standardize: bool,
+    /// Lift size `n` (fiber of every hidden vertex).
+    pub size: u32,
+    /// Sampler of every base edge, e.g. `in-degree:16` or `dense`.
+    pub sampler: String,
+    /// Per-base-edge sampler overrides.
+    pub edges: BTreeMap<String, String>,
+    /// Per-vertex fiber-size overrides.
+    pub fibers: BTreeMap<String, u32>,
+    /// Seed of the lift, the initialisation and the data split.
+    pub seed: u64,
+    /// The method, e.g. `flow:t=1000,target=1e-3` or `adam:lr=1e-3,batch=64,epochs=20`.
+    pub method: String,
+    /// `f32` or `f64`.
+    pub precision: String,
+}
+
+impl Default for RunSpec {
+    fn default() -> Self {
+        RunSpec {
+            module: "zoo:mlp".into(),
+            data: "witness:m=8,n=512".into(),
+            test_fraction: 0.2,
+            standardize: false,
+            size: 64,
+            sampler: "dense".into(),
+            edges: BTreeMap::new(),
+            fibers: BTreeMap::new(),
+            seed: 0,
+            method: "flow".into(),
+            precision: "f32".into(),
+        }
+    }
+}
+
+/// How a run is driven (not part of its definition).
+pub struct RunOptions<'a> {
+    /// Directory for checkpoint, trajectory and result; none: nothing is written.
+    pub out: Option<PathBuf>,
+    /// Steps between checkpoints.
+    pub checkpoint_every: u64,
+    /// Called every `progress_every` steps with the trainer's state.
+    pub progress: Option<&'a mut dyn FnMut(&Progress)>,
+    /// Steps between progress calls.
+    pub progress_every: u64,
+}
+
+impl Default for RunOptions<'_> {
+    fn default() -> Self {
+        RunOptions {
+            out: None,
+            checkpoint_every: 1000,
+            progress: None,
+            progress_every: 10,
+        }
+    }
+}
+
+/// A snapshot for progress displays.
+#[derive(Clone, Debug)]
+pub struct Progress {
+    pub steps: u64,
+    pub t: f64,
+    pub loss: f64,
+    pub criterion: f64,
+    pub target: f64,
+    pub grad_evals: u64,
+}
+
+/// What a finished run reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunOutcome {
+    /// `converged`, `timeout` or `diverged`.
+    pub status: String,
+    /// Why a run timed out or diverged.
+    pub detail: String,
+    pub train: Evaluation,
+    pub test: Option<Evaluation>,
+    /// The smallest training criterion seen along the trajectory.
+    pub min_criterion: f64,
+    /// Flow time (Σ lr for discrete methods) at which the criterion first reached ε.
+    pub time_to_target: Option<f64>,
+    pub grad_evals: u64,
+    pub steps: u64,
+    pub t: f64,
+    pub path_length: f64,
+    /// `‖θ − θ(0)‖ / ‖θ(0)‖` (SPEC §5 parameter movement).
+    pub movement: f64,
+    pub params: u64,
+    pub edges: u64,
+    pub flops_per_sample: u64,
+    pub param_bytes: u64,
+    pub index_bytes: u64,
+    pub wall_s: f64,
+    #[serde(skip)]
+    pub records: Vec<Record>,
+}
+
+/// Everything a run needs besides its trainer, rebuilt identically on resume.
+struct Setup {
+    net: Network,
+    train: Dataset,
+    test: Option<Dataset>,
+    method: MethodConfig,
+}
+
+fn user(at: &str, e: String) -> Error {
+    Error::invalid(at, e)
+}
+
+impl RunSpec {
+    /// The lift recipe.
+    pub fn lift_spec(&self) -> Result<LiftSpec> {
+        let parse = |s: &str| Sampler::parse(s).map_err(|e| user("--sampler", e));
+        let mut spec = LiftSpec::new(self.size, parse(&self.sampler)?).seed(self.seed);
+        for (k, v) in &self.edges {
+            spec = spec.edge(k, parse(v)?);
+        }
+        for (k, &n) in &self.fibers {
+            spec = spec.fiber(k, n);
+        }
+        Ok(spec)
+    }
+
+    /// The data as `(train, test)` for `module`.
+    pub fn datasets(&self, module: &Module) -> Result<(Dataset, Option<Dataset>)> {
+        let source = DataSource::parse(&self.data)?;
+        let (mut train, test) = match &source {
+            DataSource::Witness(w) => {
+                let (tr, te) = w.generate(module)?;
+                (tr, (!te.is_empty()).then_some(te))
+            }
+            other => {
+                let (tr, te) = other.load_split(self.test_fraction, self.seed)?;
+                (tr, (!te.is_empty()).then_some(te))
+            }
+        };
+        let mut test = test;
+        if self.standardize {
+            let s = Standardizer::fit(&train);
+            s.apply(&mut train)?;
+            if let Some(t) = test.as_mut() {
+                s.apply(t)?;
+            }
+        }
+        Ok((train, test))
+    }
+
+    fn setup(&self, net: Option<Network>) -> Result<Setup> {
+        let method = MethodConfig::parse(&self.method)?;
+        let net = match net {
+            Some(n) => n,
+            None => {
+                let module = zoo::resolve(&self.module)?;
+                let lift = self.lift_spec()?.sample(&module)?;
+                Network::new(module, lift)?
+            }
+        };
+        let (train, test) = self.datasets(net.module())?;
+        Ok(Setup {
+            net,
+            train,
+            test,
+            method,
+        })
+    }
+}
+
+/// Runs `spec` from scratch.
+pub fn train(spec: &RunSpec, opts: &mut RunOptions<'_>) -> Result<RunOutcome> {
+    match spec.precision.as_str() {
+        "f32" => start::<f32>(spec, opts),
+        "f64" => start::<f64>(spec, opts),
+        p => {
+            Err(user("precision", format!("unknown precision \"{p}\"")).with_hint("use f32 or f64"))
+        }
+    }
+}
+
+fn start<T: Real>(spec: &RunSpec, opts: &mut RunOptions<'_>) -> Result<RunOutcome> {
+    let setup = spec.setup(None)?;
+    let theta0: Vec<T> = setup.net.init(spec.seed);
+    let mut obj = Supervised::from_dataset(&setup.net, &setup.train)?;
+    let trainer = Trainer::start(&setup.method, theta0.clone(), &mut obj)?;
+    drive(
+        spec,
+        &setup,
+        &mut obj,
+        trainer,
+        theta0,
+        opts,
+        Instant::now(),
+        0.0,
+    )
+}
+
+/// Continues the run checkpointed in `dir` (written by a run with `out = dir`).
+pub fn resume(dir: &Path, opts: &mut RunOptions<'_>) -> Result<RunOutcome> {
+    let path = dir.join(CHECKPOINT);
+    let header: Checkpoint<f64> = Checkpoint::load(&path)?;
+    let spec: RunSpec = serde_json::from_value(header.state["spec"].clone()).map_err(|e| {
+        user(
+            &path.display().to_string(),
+            format!("no run spec in the checkpoint: {e}"),
+        )
+    })?;
+    match spec.precision.as_str() {
+        "f32" => continue_from::<f32>(&path, opts),
+        _ => continue_from::<f64>(&path, opts),
+    }
+}
+
+fn continue_from<T: Real>(path: &Path, opts: &mut RunOptions<'_>) -> Result<RunOutcome> {
+    let ckpt: Checkpoint<T> = Checkpoint::load(path)?;
+    let bad = |e: serde_json::Error| {
+        user(
+            &path.display().to_string(),
+            format!("unreadable run state: {e}"),
+        )
+    };
+    let spec: RunSpec = serde_json::from_value(ckpt.state["spec"].clone()).map_err(bad)?;
+    let trainer: Trainer<T> = serde_json::from_value(ckpt.state["trainer"].clone()).map_err(bad)?;
+    let theta0: Vec<T> = ckpt.network.init(spec.seed);
+    let wall = ckpt.state["wall_s"].as_f64().unwrap_or(0.0);
+    let setup = spec.setup(Some(ckpt.network))?;
+    let mut obj = Supervised::from_dataset(&setup.net, &setup.train)?;
+    drive(
+        &spec,
+        &setup,
+        &mut obj,
+        trainer,
+        theta0,
+        opts,
+        Instant::now(),
+        wall,
+    )
+}
+
+const CHECKPOINT: &str = "checkpoint.safetensors";
+
+#[allow(clippy::too_many_arguments)]
+fn drive<T: Real>(
+    spec: &RunSpec,
+    setup: &Setup,
+    obj: &mut Supervised<'_, T>,
+    mut trainer: Trainer<T>,
+    theta0: Vec<T>,
+    opts: &mut RunOptions<'_>,
+    started: Instant,
+    wall_before: f64,
+) -> Result<RunOutcome> {
+    if let Some(dir) = &opts.out {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let wall = |started: Instant| wall_before + started.elapsed().as_secs_f64();
+    let save = |trainer: &Trainer<T>, wall_s: f64| -> Result<()> {
+        let Some(dir) = &opts.out else { return Ok(()) };
+        let state = serde_json::json!({ "spec": spec, "trainer": trainer, "wall_s": wall_s });
+        let ckpt = Checkpoint {
+            network: setup.net.clone(),
+            theta: trainer.theta().to_vec(),
+            state,
+        };
+        ckpt.save(&dir.join(CHECKPOINT))?;
+        write_atomic(&dir.join("trajectory.jsonl"), &jsonl(trainer.records()))
+    };
+    let (every_ckpt, every_progress) = (opts.checkpoint_every.max(1), opts.progress_every.max(1));
+    let mut progress = opts.progress.take();
+    let status = trainer.run(obj, 1, |tr| {
+        let s = tr.steps();
+        if s % every_progress == 0 {
+            if let Some(p) = progress.as_mut() {
+                p(&Progress {
+                    steps: s,
+                    t: tr.t(),
+                    loss: tr.loss(),
+                    criterion: tr.criterion(),
+                    target: tr.target(),
+                    grad_evals: tr.grad_evals(),
+                });
+            }
+        }
+        if s % every_ckpt == 0 {
+            save(tr, wall(started))?;
+        }
+        Ok(())
+    })?;
+    opts.progress = progress;
+    let wall_s = wall(started);
+    save(&trainer, wall_s)?;
+    let outcome = outcome(setup, obj, &trainer, &status, &theta0, wall_s);
+    if let Some(dir) = &opts.out {
+        let text = serde_json::to_string_pretty(&outcome).expect("outcome serialises");
+        write_atomic(&dir.join("result.json"), &text)?;
+    }
+    Ok(outcome)
+}
+
+fn outcome<T: Real>(
+    setup: &Setup,
+    obj: &mut Supervised<'_, T>,
+    trainer: &Trainer<T>,
+    status: &Status,
+    theta0: &[T],
+    wall_s: f64,
+) -> RunOutcome {
+    let theta = trainer.theta();
+    let train = obj.evaluate(theta);
+    let test = setup
+        .test
+        .as_ref()
+        .map(|t| Supervised::from_dataset(&setup.net, t).map(|mut o| o.evaluate(theta)));
+    let records = trainer.records().to_vec();
+    let target = trainer.target();
+    let norm = |v: &mut dyn Iterator<Item = f64>| v.map(|x| x * x).sum::<f64>().sqrt();
+    let moved = norm(&mut theta.iter().zip(theta0).map(|(a, b)| (*a - *b).f64()));
+    let start = norm(&mut theta0.iter().map(|a| a.f64())).max(f64::MIN_POSITIVE);
+    let (status_name, detail) = match status {
+        Status::Converged => ("converged", String::new()),
+        Status::Timeout(l) => ("timeout", format!("{l:?}").to_lowercase()),
+        Status::Diverged(why) => ("diverged", why.clone()),
+    };
+    RunOutcome {
+        status: status_name.into(),
+        detail,
+        train,
+        test: test.and_then(|r| r.ok()),
+        min_criterion: records
+            .iter()
+            .map(|r| r.criterion)
+            .fold(train.criterion, f64::min),
+        time_to_target: records.iter().find(|r| r.criterion <= target).map(|r| r.t),
+        grad_evals: trainer.grad_evals(),
+        steps: trainer.steps(),
+        t: trainer.t(),
+        path_length: trainer.path_length(),
+        movement: moved / start,
+        params: setup.net.num_params() as u64,
+        edges: setup.net.lift().num_edges(),
+        flops_per_sample: setup.net.flops_per_sample(),
+        param_bytes: (setup.net.num_params() * std::mem::size_of::<T>()) as u64,
+        index_bytes: setup
+            .net
+            .lift()
+            .edges()
+            .iter()
+            .map(|b| b.index_bytes() as u64)
+            .sum(),
+        wall_s,
+        records,
+    }
+}
+
+fn jsonl(records: &[Record]) -> String {
+    records
+        .iter()
+        .map(|r| serde_json::to_string(r).expect("records serialise") + "\n")
+        .collect()
+}
+
+/// Writes `text` to `path` through a temporary file and a rename.
+pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}

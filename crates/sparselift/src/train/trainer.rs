@@ -1,0 +1,133 @@
+//! One type for "a training run in progress", whatever the method: gradient flow or a
+//! discrete optimiser. A [`Trainer`] is serialisable, so a run can be checkpointed
+//! between any two steps and resumed bit-identically.
+//!
+//! ```
+//! use sparselift::{data::WitnessSpec, engine::Network, lift::{LiftSpec, Sampler}, zoo};
+//! use sparselift::train::{MethodConfig, Supervised, Trainer};
+//!
+//! let module = zoo::mlp(&zoo::MlpConfig { input: 4, hidden: 1, output: 1, ..Default::default() })?;
+//! let (train, _) = WitnessSpec { m: 2, n: 64, noise: 0.0, seed: 0, test_n: None }.generate(&module)?;
+//! let net = Network::new(module.clone(), LiftSpec::new(16, Sampler::Dense).sample(&module)?)?;
+//! let mut obj = Supervised::<f64>::from_dataset(&net, &train)?;
+//! let method = MethodConfig::parse("adam:lr=0.01,epochs=5")?;
+//! let mut trainer = Trainer::start(&method, net.init(0), &mut obj)?;
+//! let status = trainer.run(&mut obj, u64::MAX, |_| Ok(()))?;
+//! assert!(trainer.records().len() >= 2, "{status}");
+//! # Ok::<(), sparselift::Error>(())
+//! ```
+
+use super::{
+    AnyOptimizer, BatchObjective, Descent, Flow, FullBatch, MethodConfig, Optimizer, Record,
+    Status, Supervised,
+};
+use crate::{Real, Result};
+use serde::{Deserialize, Serialize};
+
+/// A run of gradient flow or of a discrete method.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(bound = "", rename_all = "lowercase")]
+pub enum Trainer<T: Real> {
+    Flow(Flow<T>),
+    Descent(Descent<T>),
+}
+
+macro_rules! both {
+    ($self:ident, $t:ident => $e:expr) => {
+        match $self {
+            Trainer::Flow($t) => $e,
+            Trainer::Descent($t) => $e,
+        }
+    };
+}
+
+impl<T: Real> Trainer<T> {
+    /// Starts `method` at `θ(0) = theta0` (evaluating the initial loss).
+    pub fn start(
+        method: &MethodConfig,
+        theta0: Vec<T>,
+        obj: &mut Supervised<'_, T>,
+    ) -> Result<Self> {
+        method.validate()?;
+        Ok(match method {
+            MethodConfig::Flow(c) => {
+                Trainer::Flow(Flow::new(c.clone(), theta0, &mut FullBatch::new(obj))?)
+            }
+            MethodConfig::Descent { optimizer, descent } => {
+                let opt = AnyOptimizer::new(optimizer.clone(), BatchObjective::dim(obj));
+                Trainer::Descent(Descent::new(descent.clone(), opt, theta0, obj)?)
+            }
+        })
+    }
+
+    /// One step (an accepted integrator step, or an optimiser step); the status once the
+    /// run has ended.
+    pub fn step(&mut self, obj: &mut Supervised<'_, T>) -> Option<Status> {
+        match self {
+            Trainer::Flow(f) => f.step(&mut FullBatch::new(obj)),
+            Trainer::Descent(d) => d.step(obj),
+        }
+    }
+
+    /// Steps until the run ends, calling `every` after each `interval` steps (for
+    /// checkpoints and progress); an error from `every` stops the run.
+    pub fn run(
+        &mut self,
+        obj: &mut Supervised<'_, T>,
+        interval: u64,
+        mut every: impl FnMut(&Self) -> Result<()>,
+    ) -> Result<Status> {
+        loop {
+            if let Some(status) = self.step(obj) {
+                return Ok(status);
+            }
+            if self.steps() % interval.max(1) == 0 {
+                every(self)?;
+            }
+        }
+    }
+
+    /// Current parameters.
+    pub fn theta(&self) -> &[T] {
+        both!(self, r => r.theta())
+    }
+    /// Steps taken.
+    pub fn steps(&self) -> u64 {
+        both!(self, r => r.steps())
+    }
+    /// Flow time (for discrete methods, `Σ lr`).
+    pub fn t(&self) -> f64 {
+        both!(self, r => r.t())
+    }
+    /// Training loss at the last evaluation.
+    pub fn loss(&self) -> f64 {
+        both!(self, r => r.loss())
+    }
+    /// Criterion (compared with ε) at the last evaluation.
+    pub fn criterion(&self) -> f64 {
+        both!(self, r => r.criterion())
+    }
+    /// Gradient evaluations so far.
+    pub fn grad_evals(&self) -> u64 {
+        both!(self, r => r.grad_evals())
+    }
+    /// Path length `∫ ‖dθ/dt‖ dt` so far.
+    pub fn path_length(&self) -> f64 {
+        both!(self, r => r.path_length())
+    }
+    /// The trajectory recorded so far.
+    pub fn records(&self) -> &[Record] {
+        both!(self, r => r.records())
+    }
+    /// The status, once the run has ended.
+    pub fn status(&self) -> Option<&Status> {
+        both!(self, r => r.status())
+    }
+    /// The target ε.
+    pub fn target(&self) -> f64 {
+        match self {
+            Trainer::Flow(f) => f.config().target,
+            Trainer::Descent(d) => d.config().target,
+        }
+    }
+}
