@@ -89,6 +89,14 @@ fn gemm_rows<T: Real>(
     if m == 0 || n == 0 {
         return;
     }
+    // A single row's stride is arbitrary (a `1 × n` weight matrix has both strides 1), but
+    // the row blocks below are cut at multiples of it.
+    let d_rs = if m == 1 { n } else { d_rs };
+    // The bounds the unsafe call below relies on.
+    let last = |rows: usize, cols: usize, rs: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs;
+    assert!(k == 0 || last(m, k, l_rs, l_cs) < l.len(), "gemm: lhs {m}×{k} at ({l_rs}, {l_cs}) exceeds {}", l.len());
+    assert!(k == 0 || last(k, n, r_rs, r_cs) < r.len(), "gemm: rhs {k}×{n} at ({r_rs}, {r_cs}) exceeds {}", r.len());
+    assert!(last(m, n, d_rs, 1) < d.len() && n <= d_rs, "gemm: dst {m}×{n} at {d_rs} exceeds {}", d.len());
     let rows = block_rows(k, n);
     d.par_chunks_mut(rows * d_rs)
         .enumerate()
