@@ -9,6 +9,7 @@
 //! Indices are `u32`; a graph with 2³² or more edges is an error, not an overflow.
 
 use crate::{Error, Result};
+use rayon::prelude::*;
 
 /// Lifted edges between the source fiber (size `n_src`) and the target fiber (`n_dst`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,15 +69,21 @@ impl Bipartite {
         {
             return Err(Error::invalid("lift", "malformed CSR offsets"));
         }
-        if let Some(&s) = src_index.iter().find(|&&s| s >= n_src) {
+        // A vectorisable maximum first; the offending index is looked for only on failure.
+        let max = src_index
+            .par_chunks(1 << 16)
+            .map(|c| c.iter().copied().max().unwrap_or(0))
+            .max();
+        if let Some(&s) = max
+            .filter(|&m| m >= n_src)
+            .and_then(|_| src_index.iter().find(|&&s| s >= n_src))
+        {
             return Err(Error::invalid(
                 "lift",
                 format!("source index {s} is outside the source fiber of size {n_src}"),
             ));
         }
-        for w in dst_offsets.windows(2) {
-            src_index[w[0] as usize..w[1] as usize].sort_unstable();
-        }
+        sort_rows(&dst_offsets, &mut src_index);
         let (src_offsets, dst_index, perm) = transpose(n_src, &dst_offsets, &src_index);
         Ok(Bipartite {
             n_src,
@@ -193,29 +200,112 @@ impl Bipartite {
     }
 }
 
-/// Counting-sort transpose of a CSR graph into CSC plus the permutation CSC → CSR.
-/// Written by hand: it is one linear pass, and no sparse crate keeps the permutation.
-fn transpose(n_src: u32, dst_offsets: &[u32], src_index: &[u32]) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
-    let mut src_offsets = vec![0u32; n_src as usize + 1];
-    for &s in src_index {
-        src_offsets[s as usize + 1] += 1;
+/// Rows per parallel task when sorting the sources of each target.
+const ROWS_PER_TASK: usize = 1 << 12;
+
+/// Sorts the sources of every target, in parallel over blocks of targets (each block owns
+/// a contiguous run of `src_index`, so the result does not depend on the thread count).
+fn sort_rows(dst_offsets: &[u32], src_index: &mut [u32]) {
+    let n_dst = dst_offsets.len() - 1;
+    let mut blocks = Vec::with_capacity(n_dst.div_ceil(ROWS_PER_TASK));
+    let mut rest = src_index;
+    for a in (0..n_dst).step_by(ROWS_PER_TASK) {
+        let b = (a + ROWS_PER_TASK).min(n_dst);
+        let len = (dst_offsets[b] - dst_offsets[a]) as usize;
+        let (block, tail) = rest.split_at_mut(len);
+        blocks.push((a, b, block));
+        rest = tail;
     }
-    for i in 0..n_src as usize {
+    blocks.into_par_iter().for_each(|(a, b, block)| {
+        let base = dst_offsets[a];
+        for t in a..b {
+            let row =
+                &mut block[(dst_offsets[t] - base) as usize..(dst_offsets[t + 1] - base) as usize];
+            // Samplers emit sorted rows; checking first skips the sort's own setup cost.
+            if !row.windows(2).all(|w| w[0] <= w[1]) {
+                row.sort_unstable();
+            }
+        }
+    });
+}
+
+/// Counting-sort transpose of a CSR graph into CSC plus the permutation CSC → CSR.
+/// Written by hand: it is two linear passes, and no sparse crate keeps the permutation.
+///
+/// Parallel over ranges of *sources*: each range scans the whole CSR and keeps only its
+/// own sources, so it counts into, and later fills, a disjoint part of the output. The
+/// CSC of a graph is unique (by source, then by CSR position), so the result is the same
+/// for any number of ranges; a scan of `src_index` is sequential and cheap next to the
+/// scattered writes it parallelises.
+fn transpose(n_src: u32, dst_offsets: &[u32], src_index: &[u32]) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
+    let n = n_src as usize;
+    let ranges = if src_index.len() < 1 << 16 {
+        1
+    } else {
+        rayon::current_num_threads().clamp(1, 16).min(n.max(1))
+    };
+    let bounds: Vec<usize> = (0..=ranges).map(|r| r * n / ranges).collect();
+
+    // Pass 1: out-degrees, each range into its own part of `src_offsets[1..]`.
+    let mut src_offsets = vec![0u32; n + 1];
+    split_at_bounds(&mut src_offsets[1..], &bounds)
+        .into_par_iter()
+        .enumerate()
+        .for_each(|(r, counts)| {
+            let (a, width) = (bounds[r] as u32, (bounds[r + 1] - bounds[r]) as u32);
+            for &s in src_index {
+                let i = s.wrapping_sub(a);
+                if i < width {
+                    counts[i as usize] += 1;
+                }
+            }
+        });
+    for i in 0..n {
         src_offsets[i + 1] += src_offsets[i];
     }
-    let mut fill = src_offsets[..n_src as usize].to_vec();
+
+    // Pass 2: scatter, each range into its own part of `dst_index` and `perm`.
+    let edge_bounds: Vec<usize> = bounds.iter().map(|&b| src_offsets[b] as usize).collect();
     let mut dst_index = vec![0u32; src_index.len()];
     let mut perm = vec![0u32; src_index.len()];
-    for t in 0..dst_offsets.len() - 1 {
-        for j in dst_offsets[t]..dst_offsets[t + 1] {
-            let s = src_index[j as usize] as usize;
-            let k = fill[s] as usize;
-            dst_index[k] = t as u32;
-            perm[k] = j;
-            fill[s] += 1;
-        }
-    }
+    let dst_parts = split_at_bounds(&mut dst_index, &edge_bounds);
+    let perm_parts = split_at_bounds(&mut perm, &edge_bounds);
+    dst_parts
+        .into_par_iter()
+        .zip(perm_parts)
+        .enumerate()
+        .for_each(|(r, (dst, perm))| {
+            let (a, width) = (bounds[r] as u32, (bounds[r + 1] - bounds[r]) as u32);
+            let base = edge_bounds[r] as u32;
+            let mut fill: Vec<u32> = src_offsets[bounds[r]..bounds[r + 1]]
+                .iter()
+                .map(|&o| o - base)
+                .collect();
+            for t in 0..dst_offsets.len() - 1 {
+                for j in dst_offsets[t]..dst_offsets[t + 1] {
+                    let i = src_index[j as usize].wrapping_sub(a);
+                    if i < width {
+                        let k = fill[i as usize] as usize;
+                        dst[k] = t as u32;
+                        perm[k] = j;
+                        fill[i as usize] += 1;
+                    }
+                }
+            }
+        });
     (src_offsets, dst_index, perm)
+}
+
+/// Splits `data` into consecutive disjoint parts of lengths `bounds[r + 1] - bounds[r]`.
+fn split_at_bounds<'a>(data: &'a mut [u32], bounds: &[usize]) -> Vec<&'a mut [u32]> {
+    let mut parts = Vec::with_capacity(bounds.len().saturating_sub(1));
+    let mut rest = data;
+    for w in bounds.windows(2) {
+        let (part, tail) = rest.split_at_mut(w[1] - w[0]);
+        parts.push(part);
+        rest = tail;
+    }
+    parts
 }
 
 #[cfg(test)]
