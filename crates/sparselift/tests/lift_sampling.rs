@@ -125,13 +125,16 @@ proptest! {
     }
 }
 
-fn index_arrays(lift: &Lift) -> Vec<Option<(Vec<u32>, Vec<u32>, Vec<u32>, Vec<u32>, Vec<u32>)>> {
+/// CSR offsets and sources, CSC offsets, targets and permutation of one sparse graph.
+type IndexArrays = [Vec<u32>; 5];
+
+fn index_arrays(lift: &Lift) -> Vec<Option<IndexArrays>> {
     lift.edges()
         .iter()
         .map(|b| {
             let (o, s) = b.csr()?;
             let (so, d, p) = b.csc()?;
-            Some((o.to_vec(), s.to_vec(), so.to_vec(), d.to_vec(), p.to_vec()))
+            Some([o, s, so, d, p].map(|a| a.to_vec()))
         })
         .collect()
 }

@@ -64,10 +64,8 @@ pub(super) fn at_edge(e: &Edge) -> String {
 
 fn fiber_sizes(spec: &LiftSpec, module: &Module) -> Result<Vec<u32>> {
     if spec.size == 0 {
-        return Err(
-            Error::invalid("lift", "the lift size must be at least 1, got 0")
-                .with_hint("every hidden vertex gets a fiber of this size: use --size 1 or more"),
-        );
+        return Err(Error::invalid("lift", "size must be at least 1, got 0")
+            .with_hint("every hidden vertex gets a fiber of this size: use --size 1 or more"));
     }
     let mut fibers: Vec<u32> = module
         .vertices()
