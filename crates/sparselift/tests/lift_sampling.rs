@@ -287,6 +287,14 @@ fn bad_specs_are_errors_that_name_the_culprit() {
         &m,
     );
     assert!(e.contains("\"h1-h9\"") && e.contains("h1->h2"), "{e}");
+    let twice = LiftSpec::new(5, Sampler::Dense)
+        .edge("h1-h2", Sampler::Dense)
+        .edge("h1->h2", Sampler::KLift(1));
+    let e = error(&twice, &m);
+    assert!(
+        e.contains("edge \"h1->h2\"") && e.contains("given twice"),
+        "{e}"
+    );
     let e = error(&LiftSpec::new(10, Sampler::InDegree(20)), &m);
     assert!(
         e.contains("edge \"h1->h2\"") && e.contains("k ≤ 10") && e.contains("in-degree:10"),

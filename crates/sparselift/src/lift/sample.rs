@@ -96,6 +96,7 @@ fn fiber_sizes(spec: &LiftSpec, module: &Module) -> Result<Vec<u32>> {
 fn edge_samplers(spec: &LiftSpec, module: &Module, fibers: &[u32]) -> Result<Vec<Sampler>> {
     let mut chosen: Vec<Option<Sampler>> =
         module.edges().iter().map(|e| e.sampler.clone()).collect();
+    let mut keys: Vec<Option<&str>> = vec![None; module.edges().len()];
     for (key, sampler) in &spec.edges {
         let e = module.find_edge(key).ok_or_else(|| {
             let names: Vec<&str> = module.edges().iter().map(|e| e.name.as_str()).collect();
@@ -108,6 +109,13 @@ fn edge_samplers(spec: &LiftSpec, module: &Module, fibers: &[u32]) -> Result<Vec
                 names.join(", ")
             ))
         })?;
+        if let Some(first) = keys[e].replace(key) {
+            return Err(Error::invalid(
+                at_edge(module.edge(e)),
+                format!("sampler given twice, as \"{first}\" and as \"{key}\""),
+            )
+            .with_hint("give one sampler per base edge"));
+        }
         chosen[e] = Some(sampler.clone());
     }
     Ok(module

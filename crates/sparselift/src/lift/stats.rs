@@ -171,7 +171,11 @@ fn bytes(n: u64) -> String {
 }
 
 fn degree_cell(d: &DegreeStats) -> String {
-    format!("{} / {:.2} / {}", d.min, d.mean, d.max)
+    if d.min == d.max {
+        format!("all {}", d.min)
+    } else {
+        format!("{} / {:.2} / {}", d.min, d.mean, d.max)
+    }
 }
 
 impl fmt::Display for LiftStats {
