@@ -33,11 +33,10 @@ impl ModuleSpec {
             let at = || self.at_edge(i);
             let find = |name: &str, end: &str| {
                 index.get(name).copied().ok_or_else(|| {
-                    Error::invalid(at(), format!("unknown {end} vertex \"{name}\"")).with_hint(
-                        format!(
+                    Error::invalid(at(), format!("unknown {end} vertex \"{name}\""))
+                        .with_hint(format!(
                         "declare it with a [[vertex]] table named \"{name}\", or fix the spelling"
-                    ),
-                    )
+                    ))
                 })
             };
             let (u, v) = (find(&e.from, "source")?, find(&e.to, "target")?);
