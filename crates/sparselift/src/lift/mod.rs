@@ -5,6 +5,9 @@
 //! are numbered `0..fiber` within their fiber; lifted edges are numbered in **CSR order**
 //! (by target, then by source), which is also the order of their weights.
 //!
+//! Draw one with a [`LiftSpec`] (size, [`Sampler`]s, seed), read one from a file with
+//! [`load_lift`], or assemble one from parts with [`Lift::new`]; all three check validity.
+//!
 //! ```
 //! use sparselift::{lift::{LiftSpec, Sampler}, zoo};
 //!
@@ -12,26 +15,44 @@
 //! let lift = LiftSpec::new(100, Sampler::InDegree(8)).seed(7).sample(&module).unwrap();
 //! let h = module.find_edge("h1->h2").unwrap();
 //! assert_eq!(lift.edge(h).num_edges(), 100 * 8);
+//! // Edges out of the size-1 fiber of the input stay dense, so no neuron is cut off.
+//! assert!(lift.edge(module.find_edge("x->h1").unwrap()).is_complete());
 //! ```
 
 mod bipartite;
+pub mod dot;
 mod explicit;
 mod sample;
 mod sampler;
+mod samplers;
+#[cfg(test)]
+mod samplers_tests;
 mod spec;
 mod stats;
+mod validate;
 
-pub use bipartite::Bipartite;
-pub use explicit::{read_edge_list, ExplicitLift};
+pub use bipartite::{Bipartite, MAX_EDGES};
+pub use explicit::{load_lift, read_edge_list, save_lift, ExplicitEdges, ExplicitLift};
 pub use sampler::Sampler;
 pub use spec::LiftSpec;
-pub use stats::{DegreeStats, EdgeStats, LiftStats};
+pub use stats::{DegreeStats, EdgeStats, FiberStats, LiftStats};
 
 /// A lift of a base module: fiber sizes and per-base-edge bipartite graphs.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Equality compares the graph only (fibers and lifted edges), not the record of which
+/// sampler drew each edge: a lift saved and loaded back equals the original.
+#[derive(Clone, Debug)]
 pub struct Lift {
     fibers: Vec<u32>,
     edges: Vec<Bipartite>,
+    /// The sampler that drew each base edge's graph; `None` when the graph was given.
+    samplers: Vec<Option<Sampler>>,
+}
+
+impl PartialEq for Lift {
+    fn eq(&self, other: &Lift) -> bool {
+        self.fibers == other.fibers && self.edges == other.edges
+    }
 }
 
 impl Lift {
@@ -43,7 +64,21 @@ impl Lift {
         fibers: Vec<u32>,
         edges: Vec<Bipartite>,
     ) -> crate::Result<Lift> {
-        let lift = Lift { fibers, edges };
+        let samplers = vec![None; edges.len()];
+        Lift::with_samplers(module, fibers, edges, samplers)
+    }
+
+    pub(crate) fn with_samplers(
+        module: &crate::module::Module,
+        fibers: Vec<u32>,
+        edges: Vec<Bipartite>,
+        samplers: Vec<Option<Sampler>>,
+    ) -> crate::Result<Lift> {
+        let lift = Lift {
+            fibers,
+            edges,
+            samplers,
+        };
         lift.validate(module)?;
         Ok(lift)
     }
@@ -63,6 +98,11 @@ impl Lift {
     /// The bipartite graph over base edge `e`.
     pub fn edge(&self, e: usize) -> &Bipartite {
         &self.edges[e]
+    }
+    /// The sampler that drew the graph over base edge `e`, or `None` when the graph was
+    /// given explicitly ([`Lift::new`], [`load_lift`]).
+    pub fn sampler(&self, e: usize) -> Option<&Sampler> {
+        self.samplers.get(e).and_then(|s| s.as_ref())
     }
     /// Total number of lifted vertices.
     pub fn num_vertices(&self) -> u64 {

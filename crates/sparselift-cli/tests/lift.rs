@@ -1,0 +1,212 @@
+//! `sparselift lift` end to end: JSON statistics, output files, and user errors.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn sparselift(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sparselift"))
+        .args(args)
+        .output()
+        .expect("the sparselift binary runs")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+const MLP3: &str = "zoo:mlp?input=16&hidden=3&output=1";
+
+#[test]
+fn json_stats_of_a_sparse_mlp_lift() {
+    let out = sparselift(&[
+        "lift",
+        MLP3,
+        "--size",
+        "1000",
+        "--sampler",
+        "in-degree:10",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("one JSON object");
+    let edges = json["base_edges"].as_array().unwrap();
+    let by_name = |from: &str, to: &str| {
+        edges
+            .iter()
+            .find(|e| e["from"] == from && e["to"] == to)
+            .unwrap_or_else(|| panic!("no base edge {from}->{to}"))
+    };
+    // Hidden-to-hidden: 1000 targets × 10 sources each.
+    for (a, b) in [("h1", "h2"), ("h2", "h3")] {
+        let e = by_name(a, b);
+        assert_eq!(e["edges"], 10_000);
+        assert_eq!(e["in_degree"]["min"], 10);
+        assert_eq!(e["in_degree"]["max"], 10);
+        assert_eq!(e["in_degree"]["mean"], 10.0);
+    }
+    // Edges touching a size-1 fiber are dense: 1000 edges.
+    for (a, b) in [
+        ("x", "h1"),
+        ("h3", "y"),
+        ("one", "h1"),
+        ("one", "h2"),
+        ("one", "h3"),
+    ] {
+        let e = by_name(a, b);
+        assert_eq!(e["edges"], 1000, "{a}->{b}");
+        assert_eq!(e["sampler"], "dense");
+    }
+    assert_eq!(by_name("h3", "y")["in_degree"]["min"], 1000);
+    assert_eq!(by_name("one", "y")["edges"], 1);
+    assert_eq!(json["vertices"], 3 * 1000 + 3);
+    assert_eq!(json["edges"], 2 * 10_000 + 5 * 1000 + 1);
+    // x->h1 carries a 1×16 weight row per lifted edge, h3->y a 1×1 weight.
+    assert_eq!(json["params"], 16 * 1000 + 2 * 10_000 + 4 * 1000 + 1);
+}
+
+#[test]
+fn the_default_is_a_dense_lift_printed_as_a_table() {
+    let out = sparselift(&["lift", "zoo:mlp?hidden=2", "--size", "5"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("h1->h2") && text.contains("dense"), "{text}");
+    assert!(text.contains("all 5"), "{text}");
+}
+
+struct Temp(PathBuf);
+
+impl Temp {
+    fn new(tag: &str) -> Temp {
+        let dir = std::env::temp_dir().join(format!("sparselift-cli-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Temp(dir)
+    }
+}
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.0).ok();
+    }
+}
+
+#[test]
+fn dot_and_save_write_their_files() {
+    let t = Temp::new("files");
+    let (dot, save) = (t.0.join("lift.dot"), t.0.join("lift.json"));
+    let (dot_s, save_s) = (dot.to_str().unwrap(), save.to_str().unwrap());
+    let module = "zoo:mlp?input=2&hidden=2&output=1&bias=false";
+    let out = sparselift(&[
+        "lift",
+        module,
+        "--size",
+        "4",
+        "--sampler",
+        "k-lift:2",
+        "--seed",
+        "9",
+        "--dot",
+        dot_s,
+        "--save",
+        save_s,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A small lift is drawn vertex by vertex: 4 + 8 + 4 lifted edges.
+    let text = std::fs::read_to_string(&dot).unwrap();
+    assert!(
+        text.starts_with("digraph") && text.contains("\"h2#3\""),
+        "{text}"
+    );
+    assert_eq!(text.matches(" -> ").count(), 16);
+    // The saved lift is the one sampled: load it and compare with a fresh draw.
+    let mlp = sparselift::zoo::mlp(&sparselift::zoo::MlpConfig {
+        input: 2,
+        hidden: 2,
+        output: 1,
+        bias: false,
+        ..Default::default()
+    })
+    .unwrap();
+    let loaded = sparselift::lift::load_lift(&mlp, &save).unwrap();
+    let spec = sparselift::lift::LiftSpec::new(4, sparselift::lift::Sampler::KLift(2)).seed(9);
+    assert_eq!(loaded, spec.sample(&mlp).unwrap());
+
+    // A large lift falls back to the base module.
+    let out = sparselift(&["lift", module, "--size", "1000", "--dot", dot_s]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&dot).unwrap();
+    assert!(
+        text.contains("\"h1\" -> \"h2\"") && !text.contains("h1#0"),
+        "{text}"
+    );
+}
+
+#[test]
+fn module_files_are_read_and_their_errors_located() {
+    let t = Temp::new("modules");
+    let good = t.0.join("m.toml");
+    std::fs::write(&good, "name = \"m\"\n[[vertex]]\nname = \"x\"\nrole = \"input\"\n[[vertex]]\nname = \"y\"\nrole = \"output\"\n[[edge]]\nfrom = \"x\"\nto = \"y\"\nop = \"scalar\"\n").unwrap();
+    let out = sparselift(&["lift", good.to_str().unwrap(), "--size", "3", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bad = t.0.join("bad.toml");
+    std::fs::write(&bad, "name = \"m\"\n[[vertex]]\nname = 3\n").unwrap();
+    let out = sparselift(&["lift", bad.to_str().unwrap(), "--size", "3"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("bad.toml:3:"), "{}", stderr(&out));
+    let out = sparselift(&["lift", "zoo:resnet", "--size", "3"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown zoo module"));
+}
+
+/// The `# run:` and `# expect:` header of a corpus case.
+fn case_header(path: &Path) -> (Vec<String>, String) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let field = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .unwrap_or_else(|| panic!("{}: no {key}", path.display()))
+            .trim()
+            .to_string()
+    };
+    let file = path.to_str().unwrap();
+    let args = field("# run:")
+        .split_whitespace()
+        .map(|a| a.replace("{file}", file))
+        .collect();
+    (args, field("# expect:"))
+}
+
+#[test]
+fn malformed_lift_cases_fail_with_exit_code_2_and_their_message() {
+    // The lift_* cases of the shared corpus (run by its own harness too).
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("lift_")
+        })
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 8, "only {} lift cases", cases.len());
+    for case in cases {
+        let (args, expect) = case_header(&case);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = sparselift(&args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{}: {err}", case.display());
+        assert!(
+            err.contains(&expect),
+            "{}: expected {expect:?} in\n{err}",
+            case.display()
+        );
+        assert!(!err.contains("panicked"), "{}: {err}", case.display());
+    }
+}
