@@ -16,9 +16,11 @@
 pub mod checkpoint;
 pub mod engine;
 pub mod error;
+pub mod experiment;
 pub mod lift;
 pub mod module;
 pub mod real;
+pub mod report;
 pub mod rng;
 pub mod zoo;
 
