@@ -93,6 +93,49 @@ fn a_partial_last_line_is_dropped_on_reopen_and_appends_stay_whole() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Child half of the SIGKILL test: appends long records until killed.
+#[test]
+#[ignore = "run by a_store_killed_mid_append_reopens_cleanly as a child process"]
+fn append_until_killed() {
+    let dir = std::env::var_os("SPARSELIFT_APPEND_UNTIL_KILLED").expect("set by the parent test");
+    let s = RunStore::open(PathBuf::from(dir)).unwrap();
+    for seed in 0.. {
+        let mut r = record("f", 8, seed);
+        r.trajectory = (0..2000)
+            .map(|k| [k as f64, 1.0 / (k as f64 + 1.0)])
+            .collect();
+        s.append(&r).unwrap();
+    }
+}
+
+#[test]
+fn a_store_killed_mid_append_reopens_cleanly() {
+    let dir = temp_dir("sigkill");
+    for round in 0..3 {
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "append_until_killed", "--include-ignored"])
+            .env("SPARSELIFT_APPEND_UNTIL_KILLED", &dir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Let it write a while, then SIGKILL it wherever it is.
+        std::thread::sleep(std::time::Duration::from_millis(300 + 97 * round));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let s = RunStore::open(&dir).unwrap();
+        drop(s);
+        let text = std::fs::read_to_string(store::runs_path(&dir)).unwrap();
+        assert!(text.is_empty() || text.ends_with('\n'));
+        for line in text.lines() {
+            serde_json::from_str::<RunRecord>(line).expect("every line is whole after reopening");
+        }
+    }
+    // Each round restarted from seed 0: the same keys with the same content collapse.
+    let loaded = store::load(&dir).unwrap();
+    assert!(!loaded.records.is_empty(), "the child wrote something");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn an_unreadable_complete_last_line_is_also_treated_as_a_crash_remnant() {
     let dir = temp_dir("garbage");

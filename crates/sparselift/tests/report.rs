@@ -73,6 +73,23 @@ fn report_files_exist_and_the_html_is_self_contained() {
         assert!(ink * 100 > px.len(), "{name}.png: {ink} non-white pixels");
     }
 
+    // The success PNG shows the curves in the family colours, and its text was drawn
+    // with the embedded font: the rotated axis title is the only ink in the left margin.
+    let (w, _, px) = decode_png(&dir.join("success.png"));
+    let near =
+        |p: &[u8; 4], c: [u8; 3]| (0..3).all(|i| (i32::from(p[i]) - i32::from(c[i])).abs() <= 8);
+    let blue = px.iter().filter(|p| near(p, [0, 114, 178])).count();
+    assert!(blue > 2000, "{blue} pixels of the first family's colour");
+    let margin_text = px
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| (*i as u32 % w) < 110 && p[0] < 100)
+        .count();
+    assert!(
+        margin_text > 300,
+        "{margin_text} dark pixels of axis-title text"
+    );
+
     let md = std::fs::read_to_string(dir.join("summary.md")).unwrap();
     assert!(md.starts_with("# Synthetic sweep"));
     assert!(md.contains(&summary.verdict()));

@@ -77,8 +77,20 @@ fn chromium_renders_the_success_plot() {
     assert!(channels >= 3, "{:?}", info.color_type);
     assert_eq!((info.width, info.height), (1200, 1600));
 
-    // The success plot sits right under the header: rows 250–800 of the page.
+    // The success plot sits right under the header: rows 250–800 of the page. Text
+    // alone (a table where the plot should be) already brings hundreds of anti-aliased
+    // greys, so also look for the plot's own ink: the thick curves in the first two
+    // family colours (Okabe–Ito blue and vermillion).
+    let family_colours = [[0u8, 114, 178], [213, 94, 0]];
+    let near = |p: [u8; 3], c: [u8; 3]| {
+        p.iter()
+            .zip(c)
+            .map(|(&a, b)| (i32::from(a) - i32::from(b)).pow(2))
+            .sum::<i32>()
+            <= 12 * 12
+    };
     let (mut colours, mut ink, mut total) = (HashSet::new(), 0usize, 0usize);
+    let mut curve_pixels = [0usize; 2];
     for y in 250..800usize {
         for x in 0..info.width as usize {
             let i = (y * info.width as usize + x) * channels;
@@ -86,6 +98,9 @@ fn chromium_renders_the_success_plot() {
             colours.insert(rgb);
             ink += usize::from(rgb != [255, 255, 255]);
             total += 1;
+            for (count, c) in curve_pixels.iter_mut().zip(family_colours) {
+                *count += usize::from(near(rgb, c));
+            }
         }
     }
     assert!(
@@ -94,6 +109,10 @@ fn chromium_renders_the_success_plot() {
         colours.len()
     );
     assert!(ink * 50 > total, "{ink} of {total} pixels are not white");
+    assert!(
+        curve_pixels.iter().all(|&n| n > 500),
+        "too few pixels in the family colours: {curve_pixels:?}"
+    );
     // Keep the picture for a person to look at when asked to.
     if let Some(keep) = std::env::var_os("SPARSELIFT_KEEP_SCREENSHOT") {
         std::fs::copy(&png, keep).unwrap();
