@@ -87,11 +87,14 @@ impl<T: Real> Checkpoint<T> {
         let module = net.module();
         let lift = net.lift();
         let mut tensors: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
-        let (dtype, to_bytes): (Dtype, fn(&[T]) -> Vec<u8>) = match T::NAME {
-            "f32" => (Dtype::F32, |xs| {
-                bytes_of(xs, |x: T| (x.f64() as f32).to_le_bytes())
-            }),
-            _ => (Dtype::F64, |xs| bytes_of(xs, |x: T| x.f64().to_le_bytes())),
+        let dtype = if T::NAME == "f32" {
+            Dtype::F32
+        } else {
+            Dtype::F64
+        };
+        let to_bytes = |xs: &[T]| match dtype {
+            Dtype::F32 => bytes_of(xs, |x: T| (x.f64() as f32).to_le_bytes()),
+            _ => bytes_of(xs, |x: T| x.f64().to_le_bytes()),
         };
         for (e, edge) in module.edges().iter().enumerate() {
             let bip = lift.edge(e);

@@ -94,9 +94,21 @@ fn gemm_rows<T: Real>(
     let d_rs = if m == 1 { n } else { d_rs };
     // The bounds the unsafe call below relies on.
     let last = |rows: usize, cols: usize, rs: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs;
-    assert!(k == 0 || last(m, k, l_rs, l_cs) < l.len(), "gemm: lhs {m}×{k} at ({l_rs}, {l_cs}) exceeds {}", l.len());
-    assert!(k == 0 || last(k, n, r_rs, r_cs) < r.len(), "gemm: rhs {k}×{n} at ({r_rs}, {r_cs}) exceeds {}", r.len());
-    assert!(last(m, n, d_rs, 1) < d.len() && n <= d_rs, "gemm: dst {m}×{n} at {d_rs} exceeds {}", d.len());
+    assert!(
+        k == 0 || last(m, k, l_rs, l_cs) < l.len(),
+        "gemm: lhs {m}×{k} at ({l_rs}, {l_cs}) exceeds {}",
+        l.len()
+    );
+    assert!(
+        k == 0 || last(k, n, r_rs, r_cs) < r.len(),
+        "gemm: rhs {k}×{n} at ({r_rs}, {r_cs}) exceeds {}",
+        r.len()
+    );
+    assert!(
+        last(m, n, d_rs, 1) < d.len() && n <= d_rs,
+        "gemm: dst {m}×{n} at {d_rs} exceeds {}",
+        d.len()
+    );
     let rows = block_rows(k, n);
     d.par_chunks_mut(rows * d_rs)
         .enumerate()

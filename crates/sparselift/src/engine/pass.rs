@@ -164,7 +164,7 @@ impl Network {
         grad_out: &[T],
         ws: &mut Workspace<T>,
         grad: &mut [T],
-        mut grad_x: Option<&mut [T]>,
+        grad_x: Option<&mut [T]>,
     ) {
         let b = ws.batch;
         let m = &self.module;
@@ -222,7 +222,7 @@ impl Network {
             ws.gy[v] = gy;
             ws.gz[v] = gz;
         }
-        if let Some(gx) = grad_x.as_deref_mut() {
+        if let Some(gx) = grad_x {
             let mut off = 0;
             for v in m.inputs() {
                 let block = m.vertex(v).numel() * b;

@@ -318,7 +318,7 @@ fn drive<T: Real>(
     let mut progress = opts.progress.take();
     let status = trainer.run(obj, 1, |tr| {
         let s = tr.steps();
-        if s % every_progress == 0 {
+        if s.is_multiple_of(every_progress) {
             if let Some(p) = progress.as_mut() {
                 p(&Progress {
                     steps: s,
@@ -330,7 +330,7 @@ fn drive<T: Real>(
                 });
             }
         }
-        if s % every_ckpt == 0 {
+        if s.is_multiple_of(every_ckpt) {
             save(tr, wall(started))?;
         }
         Ok(())

@@ -81,7 +81,7 @@ impl<T: Real> Trainer<T> {
             if let Some(status) = self.step(obj) {
                 return Ok(status);
             }
-            if self.steps() % interval.max(1) == 0 {
+            if self.steps().is_multiple_of(interval.max(1)) {
                 every(self)?;
             }
         }
