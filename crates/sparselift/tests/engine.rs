@@ -203,7 +203,14 @@ fn random_modules_cover_every_op_and_activation() {
 /// plain matrix code, reading the weights from θ by the documented layout.
 #[test]
 fn dense_lift_of_the_zoo_mlp_is_the_standard_mlp() {
-    let (d_in, n, d_out, b) = (5, 7, 3, 4);
+    // One output makes the last weight matrix a single row, whose strides are degenerate.
+    for d_out in [3, 1] {
+        check_dense_mlp(d_out);
+    }
+}
+
+fn check_dense_mlp(d_out: usize) {
+    let (d_in, n, b) = (5, 7, 4);
     let module = zoo::mlp(&zoo::MlpConfig {
         input: d_in,
         hidden: 2,

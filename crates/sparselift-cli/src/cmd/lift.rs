@@ -10,7 +10,6 @@
 
 use anyhow::Context;
 use sparselift::lift::{dot, save_lift, LiftSpec, Sampler};
-use sparselift::module::{Module, ModuleSpec};
 use sparselift::zoo;
 use std::path::PathBuf;
 
@@ -57,7 +56,7 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let module = load_module(&args.module)?;
+    let module = zoo::resolve(&args.module)?;
     let spec = lift_spec(&args)?;
     let lift = spec.sample(&module)?;
     let stats = lift.stats(&module);
@@ -121,66 +120,4 @@ fn parse_sampler(text: &str, flag: &str) -> anyhow::Result<Sampler> {
         Ok(s) => Ok(s),
         Err(message) => user_bail!("{flag}: {message}"),
     }
-}
-
-// Temporary module loading, to be replaced by `Module::load` and the zoo registry at merge.
-fn load_module(arg: &str) -> anyhow::Result<Module> {
-    if let Some(reference) = arg.strip_prefix("zoo:") {
-        return zoo_module(reference);
-    }
-    let text = std::fs::read_to_string(arg).map_err(|e| sparselift::Error::io(arg, e))?;
-    let parse_error = |line: usize, column: usize, message: String| sparselift::Error::Parse {
-        path: arg.to_string(),
-        line,
-        column,
-        message,
-    };
-    let spec: ModuleSpec = if arg.ends_with(".json") {
-        serde_json::from_str(&text).map_err(|e| parse_error(e.line(), e.column(), e.to_string()))?
-    } else {
-        toml::from_str(&text).map_err(|e| {
-            let at = e.span().map_or(0, |s| s.start);
-            let line = text[..at].matches('\n').count() + 1;
-            let column = at - text[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
-            parse_error(line, column, e.message().to_string())
-        })?
-    };
-    spec.build()
-        .with_context(|| format!("{arg}: invalid module"))
-}
-
-// Temporary: `zoo:mlp?input=16&hidden=3&output=1&activation=relu&bias=true`.
-fn zoo_module(reference: &str) -> anyhow::Result<Module> {
-    let (name, query) = reference.split_once('?').unwrap_or((reference, ""));
-    if name != "mlp" {
-        user_bail!("unknown zoo module \"{name}\"; the built-in modules are: mlp");
-    }
-    let mut cfg = zoo::MlpConfig::default();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let number = || match value.parse::<usize>() {
-            Ok(n) => Ok(n),
-            Err(_) => Err(crate::cmd::UserError(format!(
-                "zoo:mlp: {key} must be a whole number, got \"{value}\""
-            ))),
-        };
-        match key {
-            "input" => cfg.input = number()?,
-            "hidden" => cfg.hidden = number()?,
-            "output" => cfg.output = number()?,
-            "bias" => match value {
-                "true" => cfg.bias = true,
-                "false" => cfg.bias = false,
-                _ => user_bail!("zoo:mlp: bias must be true or false, got \"{value}\""),
-            },
-            "activation" => match sparselift::module::Activation::from_name(value) {
-                Some(a) => cfg.activation = a,
-                None => user_bail!("zoo:mlp: unknown activation \"{value}\""),
-            },
-            _ => user_bail!(
-                "zoo:mlp: unknown setting \"{key}\"; the settings are input, hidden, output, activation, bias"
-            ),
-        }
-    }
-    Ok(zoo::mlp(&cfg)?)
 }
