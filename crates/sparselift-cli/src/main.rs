@@ -16,6 +16,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The main job: an embedded sparse-vs-dense convergence experiment and its report.
+    Demo(cmd::demo::Args),
     /// List the built-in base modules, or print one as TOML.
     Zoo(cmd::zoo::Args),
     /// Validate a base module file and print a summary.
@@ -26,11 +28,21 @@ enum Command {
     Train(cmd::train::Args),
     /// Score a saved network on data.
     Eval(cmd::eval::Args),
+    /// Run a convergence experiment over lift sizes and seeds.
+    Sweep(cmd::sweep::Args),
+    /// Combine the directories of sweep shards.
+    Merge(cmd::merge::Args),
+    /// Statistics and HTML report of a sweep directory.
+    Report(cmd::report::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(a) => cmd::demo::run(a),
+        Command::Sweep(a) => cmd::sweep::run(a),
+        Command::Merge(a) => cmd::merge::run(a),
+        Command::Report(a) => cmd::report::run(a),
         Command::Zoo(a) => cmd::zoo::run(a),
         Command::Check(a) => cmd::check::run(a),
         Command::Lift(a) => cmd::lift::run(a),

@@ -1,8 +1,12 @@
 //! One module per subcommand, plus the shared error reporting.
 
 pub mod check;
+pub mod demo;
 pub mod eval;
 pub mod lift;
+pub mod merge;
+pub mod report;
+pub mod sweep;
 pub mod train;
 pub mod zoo;
 

@@ -27,11 +27,15 @@
 
 mod json;
 pub mod record;
+mod spec;
 pub mod stats;
 pub mod store;
 pub mod summary;
+pub mod sweep;
 pub mod table;
 
 pub use record::{RunKey, RunRecord};
+pub use spec::{Experiment, Family};
 pub use store::RunStore;
 pub use summary::{learning_number, FamilySummary, LearningNumber, SizeSummary, Summary};
+pub use sweep::{report, sweep, SweepCounts, SweepOptions};

@@ -1,0 +1,204 @@
+//! Sweeps survive SIGKILL and resume to the same runs; shards merge to the whole sweep.
+//!
+//! Run lines are compared as sets, without their `wall_s` field: wall time is a
+//! measurement and differs between any two executions, everything else is determined by
+//! the experiment and the seeds.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const EXPERIMENT: &str = r#"
+title = "test sweep"
+module = "zoo:mlp?input=2&hidden=2&output=1"
+data = "witness:m=2,n=32"
+method = "flow:t=30"
+epsilon = 1e-2
+delta = 0.2
+seeds = 5
+precision = "f64"
+
+[[family]]
+name = "sparse"
+sampler = "in-degree:2"
+sizes = [2, 4, 8, 16]
+
+[[family]]
+name = "dense"
+sampler = "dense"
+sizes = [2, 8]
+"#;
+
+struct Temp(PathBuf);
+
+impl Temp {
+    fn new(tag: &str) -> Temp {
+        let p = std::env::temp_dir().join(format!("sparselift-sweep-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        std::fs::write(p.join("exp.toml"), EXPERIMENT).unwrap();
+        Temp(p)
+    }
+    fn exp(&self) -> String {
+        self.0.join("exp.toml").display().to_string()
+    }
+    fn out(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn sparselift(args: &[&str]) -> std::process::Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_sparselift"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "sparselift {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The run lines of a sweep directory without `wall_s`; every line must parse.
+fn runs(dir: &Path) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(dir.join("runs.jsonl")).unwrap();
+    assert!(text.ends_with('\n'), "a partial last line");
+    text.lines()
+        .map(|l| {
+            let mut v: serde_json::Value =
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("broken line {l:?}: {e}"));
+            v.as_object_mut().unwrap().remove("wall_s");
+            v.to_string()
+        })
+        .collect()
+}
+
+const TOTAL: usize = 30;
+
+#[test]
+fn a_killed_sweep_resumes_to_the_runs_of_an_uninterrupted_one() {
+    let t = Temp::new("kill");
+    let whole = t.out("whole");
+    sparselift(&[
+        "sweep",
+        &t.exp(),
+        "--out",
+        whole.to_str().unwrap(),
+        "--jobs",
+        "2",
+    ]);
+    let expected = runs(&whole);
+    assert_eq!(expected.len(), TOTAL);
+
+    let killed = t.out("killed");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sparselift"))
+        .args([
+            "sweep",
+            &t.exp(),
+            "--out",
+            killed.to_str().unwrap(),
+            "--jobs",
+            "1",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill as soon as a few runs are on disk.
+    let started = Instant::now();
+    let lines =
+        || std::fs::read_to_string(killed.join("runs.jsonl")).map_or(0, |s| s.lines().count());
+    while lines() < 3 && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let at_kill = lines();
+    assert!(
+        (3..TOTAL).contains(&at_kill),
+        "the kill must land mid-sweep ({at_kill} of {TOTAL} runs written)"
+    );
+
+    let out = sparselift(&[
+        "sweep",
+        &t.exp(),
+        "--out",
+        killed.to_str().unwrap(),
+        "--resume",
+        "--jobs",
+        "2",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already finished"));
+    assert_eq!(runs(&killed), expected);
+    assert!(killed.join("report.html").exists());
+}
+
+#[test]
+fn two_merged_shards_equal_the_unsharded_sweep() {
+    let t = Temp::new("shards");
+    let whole = t.out("whole");
+    sparselift(&["sweep", &t.exp(), "--out", whole.to_str().unwrap()]);
+    let (a, b, merged) = (t.out("a"), t.out("b"), t.out("merged"));
+    sparselift(&[
+        "sweep",
+        &t.exp(),
+        "--out",
+        a.to_str().unwrap(),
+        "--shard",
+        "0/2",
+    ]);
+    sparselift(&[
+        "sweep",
+        &t.exp(),
+        "--out",
+        b.to_str().unwrap(),
+        "--shard",
+        "1/2",
+    ]);
+    let (ra, rb) = (runs(&a), runs(&b));
+    assert!(!ra.is_empty() && !rb.is_empty() && ra.is_disjoint(&rb));
+    sparselift(&[
+        "merge",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    assert_eq!(runs(&merged), runs(&whole));
+    assert!(merged.join("report.html").exists());
+}
+
+#[test]
+fn a_sweep_directory_is_not_overwritten_without_resume() {
+    let t = Temp::new("again");
+    let dir = t.out("d");
+    sparselift(&[
+        "sweep",
+        &t.exp(),
+        "--out",
+        dir.to_str().unwrap(),
+        "--shard",
+        "0/6",
+    ]);
+    let out = Command::new(env!("CARGO_BIN_EXE_sparselift"))
+        .args([
+            "sweep",
+            &t.exp(),
+            "--out",
+            dir.to_str().unwrap(),
+            "--shard",
+            "0/6",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--resume"));
+}

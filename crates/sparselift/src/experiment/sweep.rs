@@ -1,0 +1,196 @@
+//! Running an [`Experiment`]: its grid of (family, size, seed) runs, several at a time,
+//! each finished run appended to `DIR/runs.jsonl` at once — so an interrupted sweep loses
+//! only the runs in flight, and `resume` skips what is already there.
+//!
+//! With `jobs > 1`, each worker thread runs whole trainings one after another on a
+//! single-threaded kernel pool: for the many small networks of a sweep, parallelism
+//! across runs beats parallelism inside one. Results do not depend on `jobs` (the engine
+//! is deterministic on any thread count).
+
+use super::store::{self, RunStore};
+use super::{Experiment, RunKey, RunRecord, Summary};
+use crate::report::{write_report, ReportMeta};
+use crate::train::run::{train, RunOptions, RunOutcome};
+use crate::{Error, Result};
+use std::path::Path;
+use std::sync::Mutex;
+
+/// Name of the experiment file a sweep keeps beside its runs.
+pub const EXPERIMENT_FILE: &str = "experiment.toml";
+
+/// How to run a sweep.
+#[derive(Clone, Debug)]
+pub struct SweepOptions {
+    /// Runs in parallel.
+    pub jobs: usize,
+    /// Skip runs already in `runs.jsonl` (otherwise a non-empty directory is an error).
+    pub resume: bool,
+    /// Run only slice `i` of `n` of the grid: `(i, n)`, `0 ≤ i < n`.
+    pub shard: Option<(usize, usize)>,
+}
+
+impl Default for SweepOptions {
+    fn default() -> Self {
+        SweepOptions {
+            jobs: 1,
+            resume: false,
+            shard: None,
+        }
+    }
+}
+
+/// What a sweep did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SweepCounts {
+    /// Runs of this sweep (or shard) in all.
+    pub total: usize,
+    /// Runs skipped because they were already finished.
+    pub skipped: usize,
+    /// Runs run now.
+    pub ran: usize,
+}
+
+/// The record of one finished run. Losses are the run's *criterion* (normalised MSE for
+/// regression), the quantity compared with ε.
+pub fn record(key: &RunKey, o: &RunOutcome) -> RunRecord {
+    let mut r = RunRecord::new(key.family.clone(), key.size, key.seed);
+    r.status = o.status.clone();
+    r.final_loss = o.train.criterion;
+    r.min_loss = o.min_criterion;
+    r.time_to_eps = o.time_to_target;
+    r.grad_evals = o.grad_evals;
+    r.params = o.params;
+    r.edges = o.edges;
+    r.flops_per_sample = o.flops_per_sample;
+    r.param_bytes = o.param_bytes;
+    r.index_bytes = o.index_bytes;
+    r.wall_s = o.wall_s;
+    r.trajectory = o.records.iter().map(|x| [x.t, x.criterion]).collect();
+    r
+}
+
+/// Runs `exp` into `dir`; `progress(done, total, record)` is called after each run.
+pub fn sweep(
+    exp: &Experiment,
+    dir: &Path,
+    opts: &SweepOptions,
+    progress: &(dyn Fn(usize, usize, &RunRecord) + Sync),
+) -> Result<SweepCounts> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let exp_path = dir.join(EXPERIMENT_FILE);
+    let text = toml::to_string(exp).expect("experiments serialise");
+    match std::fs::read_to_string(&exp_path) {
+        Ok(old) if old != text && !old.is_empty() => {
+            return Err(Error::invalid(
+                dir.display().to_string(),
+                "holds runs of a different experiment",
+            )
+            .with_hint("choose another --out directory, or delete this one"));
+        }
+        _ => crate::train::run::write_atomic(&exp_path, &text)?,
+    }
+    let done = store::finished(dir)?;
+    if !done.is_empty() && !opts.resume {
+        return Err(Error::invalid(
+            dir.display().to_string(),
+            format!("already holds {} finished runs", done.len()),
+        )
+        .with_hint("pass --resume to continue this sweep, or choose another --out directory"));
+    }
+    let mut keys = exp.grid();
+    if let Some((i, n)) = opts.shard {
+        keys = store::shard(&keys, i, n)?;
+    }
+    let total = keys.len();
+    keys.retain(|k| !done.contains(k));
+    let counts = SweepCounts {
+        total,
+        skipped: total - keys.len(),
+        ran: keys.len(),
+    };
+    let store = RunStore::open(dir)?;
+    let queue = Mutex::new(keys.into_iter());
+    let finished = Mutex::new(counts.skipped);
+    let failure: Mutex<Option<Error>> = Mutex::new(None);
+    let work = || -> Result<()> {
+        loop {
+            if failure.lock().unwrap().is_some() {
+                return Ok(());
+            }
+            let Some(key) = queue.lock().unwrap().next() else {
+                return Ok(());
+            };
+            let outcome = train(&exp.run_spec(&key)?, &mut RunOptions::default())?;
+            let rec = record(&key, &outcome);
+            store.append(&rec)?;
+            let mut n = finished.lock().unwrap();
+            *n += 1;
+            progress(*n, total, &rec);
+        }
+    };
+    let jobs = opts.jobs.max(1);
+    if jobs == 1 {
+        work()?;
+    } else {
+        std::thread::scope(|s| {
+            for _ in 0..jobs {
+                s.spawn(|| {
+                    let pool = rayon::ThreadPoolBuilder::new()
+                        .num_threads(1)
+                        .build()
+                        .expect("a thread pool");
+                    if let Err(e) = pool.install(work) {
+                        failure.lock().unwrap().get_or_insert(e);
+                    }
+                });
+            }
+        });
+        if let Some(e) = failure.into_inner().unwrap() {
+            return Err(e);
+        }
+    }
+    Ok(counts)
+}
+
+/// Reads `dir` (an experiment file and its runs) and writes its report; returns the
+/// statistics.
+pub fn report(dir: &Path) -> Result<Summary> {
+    let exp_path = dir.join(EXPERIMENT_FILE);
+    let exp = Experiment::load(&exp_path).map_err(|e| match e {
+        Error::Io { .. } => Error::invalid(
+            dir.display().to_string(),
+            "is not a sweep directory (no experiment.toml)",
+        )
+        .with_hint("run `sparselift sweep EXPERIMENT --out DIR` first"),
+        other => other,
+    })?;
+    let loaded = store::load(dir)?;
+    let summary = Summary::new(&loaded.records, exp.epsilon, exp.delta)?;
+    let mut meta = ReportMeta::new(
+        if exp.title.is_empty() {
+            "Convergence of random sparse lifts".to_string()
+        } else {
+            exp.title.clone()
+        },
+        exp.epsilon,
+        exp.delta,
+    );
+    meta.description = exp.description.clone();
+    meta.provenance = vec![
+        ("module".into(), exp.module.clone()),
+        ("data".into(), exp.data.clone()),
+        ("method".into(), exp.method.clone()),
+        ("seeds per point".into(), exp.seeds.to_string()),
+        ("precision".into(), exp.precision.clone()),
+    ];
+    if exp.method.starts_with("flow") {
+        meta.time_label = "gradient-flow time t".into();
+    }
+    meta.loss_label = if exp.data.starts_with("witness") {
+        "normalised MSE".into()
+    } else {
+        "training criterion (normalised MSE or cross-entropy)".into()
+    };
+    write_report(dir, &summary, &loaded.records, &meta)?;
+    Ok(summary)
+}
