@@ -13,7 +13,7 @@ const GELU_C: f64 = 0.797_884_560_802_865_4;
 const GELU_A: f64 = 0.044_715;
 
 /// `φ(z)` of an elementwise activation.
-#[inline]
+#[inline(always)]
 pub fn phi<T: Real>(a: Activation, z: T) -> T {
     let one = T::one();
     match a {
@@ -38,7 +38,7 @@ pub fn phi<T: Real>(a: Activation, z: T) -> T {
 }
 
 /// `φ'(z)` of an elementwise activation.
-#[inline]
+#[inline(always)]
 pub fn dphi<T: Real>(a: Activation, z: T) -> T {
     let one = T::one();
     match a {
@@ -77,20 +77,69 @@ pub fn dphi<T: Real>(a: Activation, z: T) -> T {
     }
 }
 
+/// Runs `body` with `f` = the activation's function chosen once, so that every
+/// activation gets its own monomorphised — and vectorisable — loop instead of a branch
+/// per element.
+macro_rules! per_activation {
+    ($a:expr, $f:ident, $d:expr, $body:expr) => {
+        match $a {
+            Activation::Relu => {
+                let $f = |z| $d(Activation::Relu, z);
+                $body
+            }
+            Activation::LeakyRelu => {
+                let $f = |z| $d(Activation::LeakyRelu, z);
+                $body
+            }
+            Activation::Tanh => {
+                let $f = |z| $d(Activation::Tanh, z);
+                $body
+            }
+            Activation::Sigmoid => {
+                let $f = |z| $d(Activation::Sigmoid, z);
+                $body
+            }
+            Activation::Gelu => {
+                let $f = |z| $d(Activation::Gelu, z);
+                $body
+            }
+            Activation::Softplus => {
+                let $f = |z| $d(Activation::Softplus, z);
+                $body
+            }
+            _ => {
+                let $f = |z| $d(Activation::Identity, z);
+                $body
+            }
+        }
+    };
+}
+
 /// `y = φ(z)` over a buffer.
 pub fn forward<T: Real>(a: Activation, z: &[T], y: &mut [T]) {
     if a == Activation::Identity {
         y.copy_from_slice(z);
-    } else {
-        y.iter_mut().zip(z).for_each(|(y, &z)| *y = phi(a, z));
+        return;
     }
+    per_activation!(
+        a,
+        f,
+        phi::<T>,
+        y.iter_mut().zip(z).for_each(|(y, &z)| *y = f(z))
+    )
 }
 
 /// `g ⟵ g ⊙ φ'(z)` over a buffer: turns `∂L/∂y` into `∂L/∂z` in place.
 pub fn backward<T: Real>(a: Activation, z: &[T], g: &mut [T]) {
-    if a != Activation::Identity {
-        g.iter_mut().zip(z).for_each(|(g, &z)| *g *= dphi(a, z));
+    if a == Activation::Identity {
+        return;
     }
+    per_activation!(
+        a,
+        f,
+        dphi::<T>,
+        g.iter_mut().zip(z).for_each(|(g, &z)| *g *= f(z))
+    )
 }
 
 #[cfg(test)]

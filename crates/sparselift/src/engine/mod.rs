@@ -32,6 +32,7 @@ mod init;
 mod ops;
 mod pass;
 mod propagate;
+mod simd;
 
 pub use activation::{dphi, phi};
 pub use ops::Kernel;

@@ -181,29 +181,4 @@ impl Kernel {
     }
 }
 
-/// `z += a x`. Written as a plain loop so the compiler vectorises it.
-#[inline]
-pub fn axpy<T: Real>(a: T, x: &[T], z: &mut [T]) {
-    for (z, &x) in z.iter_mut().zip(x) {
-        *z += a * x;
-    }
-}
-
-/// `Σ x_i y_i`, with eight independent accumulators so it vectorises and pipelines; the
-/// summation order is fixed, so results do not depend on threads.
-#[inline]
-pub fn dot<T: Real>(x: &[T], y: &[T]) -> T {
-    let mut acc = [T::zero(); 8];
-    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
-    let (xr, yr) = (xc.remainder(), yc.remainder());
-    for (a, b) in xc.zip(yc) {
-        for i in 0..8 {
-            acc[i] += a[i] * b[i];
-        }
-    }
-    let mut s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
-    for (&a, &b) in xr.iter().zip(yr) {
-        s += a * b;
-    }
-    s
-}
+pub use super::simd::{axpy, dot};

@@ -7,6 +7,7 @@
 //! [`super::dense`] (a GEMM) when their op allows it.
 
 use super::dense;
+use super::simd;
 use super::Kernel;
 use crate::lift::Bipartite;
 use crate::Real;
@@ -68,7 +69,7 @@ pub(super) fn split_by_targets<'a, T>(
 
 /// Targets per parallel task: enough work to amortise scheduling.
 fn grain(work_per_item: usize) -> usize {
-    (1 << 15) / work_per_item.max(1) + 1
+    (1 << 17) / work_per_item.max(1) + 1
 }
 
 impl<T: Real> EdgePass<'_, T> {
@@ -90,10 +91,17 @@ impl<T: Real> EdgePass<'_, T> {
         z.par_chunks_mut(db)
             .with_min_len(grain(work))
             .enumerate()
-            .for_each(|(t, zt)| {
-                in_edges(self.bip, t, |j, s| {
+            .for_each(|(t, zt)| match (self.kernel, self.bip.csr()) {
+                // The hot case: a scalar edge sums whole source blocks, weighted.
+                (Kernel::Scalar, Some((off, src))) => {
+                    let a = off[t] as usize;
+                    let count = off[t + 1] as usize - a;
+                    let (row, w) = (|j: usize| src[a + j] as usize, |j: usize| self.w[a + j]);
+                    simd::gather_rows(zt, y, count, row, w);
+                }
+                _ => in_edges(self.bip, t, |j, s| {
                     self.kernel.forward(self.wt(j), &y[s * sb..][..sb], zt, b)
-                });
+                }),
             });
     }
 
@@ -111,11 +119,18 @@ impl<T: Real> EdgePass<'_, T> {
         gy.par_chunks_mut(sb)
             .with_min_len(grain(work))
             .enumerate()
-            .for_each(|(s, gys)| {
-                out_edges(self.bip, s, |j, t| {
+            .for_each(|(s, gys)| match (self.kernel, self.bip.csc()) {
+                (Kernel::Scalar, Some((off, dst, perm))) => {
+                    let a = off[s] as usize;
+                    let count = off[s + 1] as usize - a;
+                    let row = |j: usize| dst[a + j] as usize;
+                    let w = |j: usize| self.w[perm[a + j] as usize];
+                    simd::gather_rows(gys, gz, count, row, w);
+                }
+                _ => out_edges(self.bip, s, |j, t| {
                     self.kernel
                         .backward_input(self.wt(j), &gz[t * db..][..db], gys, b)
-                });
+                }),
             });
     }
 
