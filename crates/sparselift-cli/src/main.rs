@@ -34,6 +34,8 @@ enum Command {
     Merge(cmd::merge::Args),
     /// Statistics and HTML report of a sweep directory.
     Report(cmd::report::Args),
+    /// Measure the engine's throughput against this machine's GEMM rate.
+    Bench(cmd::bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Command::Sweep(a) => cmd::sweep::run(a),
         Command::Merge(a) => cmd::merge::run(a),
         Command::Report(a) => cmd::report::run(a),
+        Command::Bench(a) => cmd::bench::run(a),
         Command::Zoo(a) => cmd::zoo::run(a),
         Command::Check(a) => cmd::check::run(a),
         Command::Lift(a) => cmd::lift::run(a),

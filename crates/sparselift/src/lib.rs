@@ -13,6 +13,7 @@
 //! # Ok::<(), sparselift::Error>(())
 //! ```
 
+pub mod bench;
 pub mod checkpoint;
 pub mod data;
 pub mod engine;

@@ -1,5 +1,6 @@
 //! One module per subcommand, plus the shared error reporting.
 
+pub mod bench;
 pub mod check;
 pub mod demo;
 pub mod eval;
