@@ -25,7 +25,8 @@ pub struct BenchResult {
     /// In-degree of the hidden-to-hidden edge (`n` for the dense lift).
     pub k: u32,
     pub batch: usize,
-    /// Lifted edges of the whole network.
+    /// Scalar edges (weights) of the whole network: a `linear` lifted edge carrying a
+    /// `1 × 64` weight counts 64, as in PERF.md's unit and in the peers' counts.
     pub edges: u64,
     /// Median seconds per call.
     pub seconds: f64,
@@ -153,7 +154,7 @@ pub fn measure(n: u32, k: u32, batch: usize, limit: f64) -> Result<Vec<BenchResu
     let mut ws = Workspace::new(&net, batch);
     let mut grad = vec![0f32; theta.len()];
     let gout = vec![1e-3f32; 10 * batch];
-    let edges = net.lift().num_edges();
+    let edges = net.num_params() as u64;
     let budget = 0.5;
     let fwd = time(budget, || {
         net.forward(&theta, &x, &mut ws);

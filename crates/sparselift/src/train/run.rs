@@ -232,36 +232,14 @@ fn start<T: Real>(spec: &RunSpec, opts: &mut RunOptions<'_>) -> Result<RunOutcom
     let theta0: Vec<T> = setup.net.init(spec.seed);
     let mut obj = Supervised::from_dataset(&setup.net, &setup.train)?;
     let trainer = Trainer::start(&setup.method, theta0.clone(), &mut obj)?;
-    drive(
-        spec,
-        &setup,
-        &mut obj,
-        trainer,
-        theta0,
-        opts,
-        Instant::now(),
-        0.0,
-    )
+    drive(spec, &setup, &mut obj, trainer, theta0, opts, 0.0)
 }
 
 /// Continues the run checkpointed in `dir` (written by a run with `out = dir`).
 pub fn resume(dir: &Path, opts: &mut RunOptions<'_>) -> Result<RunOutcome> {
     let path = dir.join(CHECKPOINT);
-    let header: Checkpoint<f64> = Checkpoint::load(&path)?;
-    let spec: RunSpec = serde_json::from_value(header.state["spec"].clone()).map_err(|e| {
-        user(
-            &path.display().to_string(),
-            format!("no run spec in the checkpoint: {e}"),
-        )
-    })?;
-    match spec.precision.as_str() {
-        "f32" => continue_from::<f32>(&path, opts),
-        _ => continue_from::<f64>(&path, opts),
-    }
-}
-
-fn continue_from<T: Real>(path: &Path, opts: &mut RunOptions<'_>) -> Result<RunOutcome> {
-    let ckpt: Checkpoint<T> = Checkpoint::load(path)?;
+    // The trainer state holds θ; the checkpoint's own copy is only read for its network.
+    let ckpt: Checkpoint<f64> = Checkpoint::load(&path)?;
     let bad = |e: serde_json::Error| {
         user(
             &path.display().to_string(),
@@ -269,26 +247,28 @@ fn continue_from<T: Real>(path: &Path, opts: &mut RunOptions<'_>) -> Result<RunO
         )
     };
     let spec: RunSpec = serde_json::from_value(ckpt.state["spec"].clone()).map_err(bad)?;
-    let trainer: Trainer<T> = serde_json::from_value(ckpt.state["trainer"].clone()).map_err(bad)?;
+    match spec.precision.as_str() {
+        "f32" => continue_from::<f32>(spec, ckpt, opts),
+        _ => continue_from::<f64>(spec, ckpt, opts),
+    }
+}
+
+fn continue_from<T: Real>(
+    spec: RunSpec,
+    ckpt: Checkpoint<f64>,
+    opts: &mut RunOptions<'_>,
+) -> Result<RunOutcome> {
+    let trainer: Trainer<T> = serde_json::from_value(ckpt.state["trainer"].clone())
+        .map_err(|e| user("checkpoint", format!("unreadable trainer state: {e}")))?;
     let theta0: Vec<T> = ckpt.network.init(spec.seed);
     let wall = ckpt.state["wall_s"].as_f64().unwrap_or(0.0);
     let setup = spec.setup(Some(ckpt.network))?;
     let mut obj = Supervised::from_dataset(&setup.net, &setup.train)?;
-    drive(
-        &spec,
-        &setup,
-        &mut obj,
-        trainer,
-        theta0,
-        opts,
-        Instant::now(),
-        wall,
-    )
+    drive(&spec, &setup, &mut obj, trainer, theta0, opts, wall)
 }
 
 const CHECKPOINT: &str = "checkpoint.safetensors";
 
-#[allow(clippy::too_many_arguments)]
 fn drive<T: Real>(
     spec: &RunSpec,
     setup: &Setup,
@@ -296,9 +276,9 @@ fn drive<T: Real>(
     mut trainer: Trainer<T>,
     theta0: Vec<T>,
     opts: &mut RunOptions<'_>,
-    started: Instant,
     wall_before: f64,
 ) -> Result<RunOutcome> {
+    let started = Instant::now();
     if let Some(dir) = &opts.out {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
