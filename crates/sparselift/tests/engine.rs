@@ -13,16 +13,11 @@ use sparselift::zoo;
 /// from earlier vertices with an op that fits the two shapes.
 fn random_module(rng: &mut ChaCha8Rng) -> Module {
     let shapes: [&[usize]; 4] = [&[3], &[4], &[2, 3], &[2, 4]];
-    let acts = [
-        Activation::Identity,
-        Activation::Relu,
-        Activation::LeakyRelu,
-        Activation::Tanh,
-        Activation::Sigmoid,
-        Activation::Gelu,
-        Activation::Softplus,
-        Activation::Product,
-    ];
+    // Every activation the engine computes: all but the attention ones.
+    let acts: Vec<Activation> = Activation::ALL
+        .into_iter()
+        .filter(|a| !matches!(a, Activation::Outer | Activation::Dsoftmul))
+        .collect();
     let mut b = ModuleBuilder::new("random");
     b.input("x0", &[3]).input("x1", &[2, 3]).constant("one");
     let mut made: Vec<(String, Vec<usize>)> =
