@@ -9,6 +9,7 @@ Optional; never run in CI. Backends: scipy (CSR, SET style), torch-dense, torch-
 torch-sparse (each needs its package: pip install scipy / torch).
 
     python3 bench/peers/peers.py --backend scipy --n 16384 --k 32 --batch 256
+    python3 bench/peers/peers.py --backend torch-sparse --kind inference --batch 1 --reps 50
 """
 import argparse
 import json
@@ -61,6 +62,10 @@ def scipy_step(n, k, batch, rng):
     rows = np.repeat(np.arange(n), k)
     lr = np.float32(1e-4)
 
+    def infer():
+        h1 = np.maximum(w1 @ x, 0)
+        return w3 @ np.maximum(s @ h1, 0)
+
     def step():
         nonlocal w1, w3
         z1 = w1 @ x
@@ -79,7 +84,7 @@ def scipy_step(n, k, batch, rng):
         s.data -= lr * gs
         w3 -= lr * gw3
 
-    return step, n * 64 + n * k + n * 10
+    return step, infer, n * 64 + n * k + n * 10
 
 
 def torch_step(kind, n, k, batch, rng):
@@ -106,8 +111,7 @@ def torch_step(kind, n, k, batch, rng):
         p.requires_grad_(True)
     opt = torch.optim.SGD([w1, w2, w3], lr=1e-4)
 
-    def step():
-        opt.zero_grad()
+    def forward():
         h1 = torch.relu(w1 @ x)
         if kind == "torch-sparse":
             h2 = torch.relu(torch.sparse.mm(w2, h1))
@@ -115,12 +119,20 @@ def torch_step(kind, n, k, batch, rng):
             h2 = torch.relu((w2 * mask) @ h1)
         else:
             h2 = torch.relu(w2 @ h1)
-        loss = (w3 @ h2).square().mean()
+        return w3 @ h2
+
+    def step():
+        opt.zero_grad()
+        loss = forward().square().mean()
         loss.backward()
         opt.step()
 
+    def infer():
+        with torch.no_grad():
+            return forward()
+
     useful = n * 64 + (n * n if kind == "torch-dense" else n * k) + n * 10
-    return step, useful
+    return step, infer, useful
 
 
 def main():
@@ -129,18 +141,21 @@ def main():
     ap.add_argument("--n", type=int, default=16384)
     ap.add_argument("--k", type=int, default=32)
     ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--kind", default="train_step", choices=["train_step", "inference"],
+                    help="a training step (forward, backward, SGD), or the forward pass alone without gradients")
     ap.add_argument("--reps", type=int, default=7)
     a = ap.parse_args()
     rng = np.random.default_rng(1)
     limit = machine_limit()
     if a.backend == "scipy":
-        step, edges = scipy_step(a.n, a.k, a.batch, rng)
+        step, infer, edges = scipy_step(a.n, a.k, a.batch, rng)
     else:
-        step, edges = torch_step(a.backend, a.n, a.k, a.batch, rng)
-    seconds = timed(step, a.reps)
+        step, infer, edges = torch_step(a.backend, a.n, a.k, a.batch, rng)
+    seconds = timed(step if a.kind == "train_step" else infer, a.reps)
     es = edges * a.batch / seconds
-    result = dict(kind="train_step", backend=a.backend, n=a.n, k=a.k, batch=a.batch, edges=edges,
-                  seconds=seconds, edge_samples_per_s=es, gflops=6 * es / 1e9, ratio_to_limit=6 * es / 1e9 / limit)
+    flops = 6 if a.kind == "train_step" else 2
+    result = dict(kind=a.kind, backend=a.backend, n=a.n, k=a.k, batch=a.batch, edges=edges, seconds=seconds,
+                  edge_samples_per_s=es, gflops=flops * es / 1e9, ratio_to_limit=flops * es / 1e9 / limit)
     print(json.dumps(dict(limit_gflops=limit, threads=os.cpu_count(), results=[result])))
 
 

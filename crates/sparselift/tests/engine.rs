@@ -345,25 +345,28 @@ fn forward_and_backward_are_bit_identical_on_one_and_two_threads() {
         .collect();
     let net = Network::new(module.clone(), Lift::new(&module, fibers, edges).unwrap()).unwrap();
     let theta: Vec<f32> = net.init(1);
-    let b = 16;
-    let x: Vec<f32> = (0..8 * b).map(|_| rng.random_range(-1.0..1.0)).collect();
-    let one = run_with_threads(1, &net, &theta, &x, b);
-    let two = run_with_threads(2, &net, &theta, &x, b);
-    assert!(
-        one.0
-            .iter()
-            .zip(&two.0)
-            .all(|(a, b)| a.to_bits() == b.to_bits()),
-        "outputs differ"
-    );
-    assert!(
-        one.1
-            .iter()
-            .zip(&two.1)
-            .all(|(a, b)| a.to_bits() == b.to_bits()),
-        "gradients differ"
-    );
-    assert!(one.1.iter().any(|&g| g != 0.0));
+    // Batch 1 takes the inference path of the sparse loops; 80 has full register tiles
+    // and remainders.
+    for b in [1, 16, 80] {
+        let x: Vec<f32> = (0..8 * b).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let one = run_with_threads(1, &net, &theta, &x, b);
+        let two = run_with_threads(2, &net, &theta, &x, b);
+        assert!(
+            one.0
+                .iter()
+                .zip(&two.0)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+            "outputs differ at batch {b}"
+        );
+        assert!(
+            one.1
+                .iter()
+                .zip(&two.1)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+            "gradients differ at batch {b}"
+        );
+        assert!(one.1.iter().any(|&g| g != 0.0));
+    }
     // And initialisation is thread-independent too.
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(1)

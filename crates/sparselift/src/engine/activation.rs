@@ -5,6 +5,7 @@
 
 use crate::module::Activation;
 use crate::Real;
+use rayon::prelude::*;
 
 /// Slope of leaky ReLU on the negative side.
 const LEAKY_SLOPE: f64 = 0.01;
@@ -115,18 +116,16 @@ macro_rules! per_activation {
     };
 }
 
+/// Scalars per parallel task of the elementwise loops.
+const CHUNK: usize = 1 << 15;
+
 /// `y = φ(z)` over a buffer.
 pub fn forward<T: Real>(a: Activation, z: &[T], y: &mut [T]) {
-    if a == Activation::Identity {
-        y.copy_from_slice(z);
-        return;
-    }
-    per_activation!(
-        a,
-        f,
-        phi::<T>,
-        y.iter_mut().zip(z).for_each(|(y, &z)| *y = f(z))
-    )
+    per_activation!(a, f, phi::<T>, {
+        y.par_chunks_mut(CHUNK)
+            .zip(z.par_chunks(CHUNK))
+            .for_each(|(y, z)| y.iter_mut().zip(z).for_each(|(y, &z)| *y = f(z)))
+    })
 }
 
 /// `g ⟵ g ⊙ φ'(z)` over a buffer: turns `∂L/∂y` into `∂L/∂z` in place.
@@ -134,12 +133,11 @@ pub fn backward<T: Real>(a: Activation, z: &[T], g: &mut [T]) {
     if a == Activation::Identity {
         return;
     }
-    per_activation!(
-        a,
-        f,
-        dphi::<T>,
-        g.iter_mut().zip(z).for_each(|(g, &z)| *g *= f(z))
-    )
+    per_activation!(a, f, dphi::<T>, {
+        g.par_chunks_mut(CHUNK)
+            .zip(z.par_chunks(CHUNK))
+            .for_each(|(g, z)| g.iter_mut().zip(z).for_each(|(g, &z)| *g *= f(z)))
+    })
 }
 
 #[cfg(test)]

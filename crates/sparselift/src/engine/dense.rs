@@ -67,12 +67,24 @@ fn layout<T>(p: &EdgePass<'_, T>) -> Option<Layout> {
     }
 }
 
+/// Multiply-adds per parallel task: enough to amortise packing and scheduling, small
+/// enough to balance many cores.
+const BLOCK_WORK: usize = 1 << 22;
+
 /// Rows per parallel block: a fixed function of the problem size, never of the threads.
+/// A row costs its `k·n` multiply-adds plus its `n` outputs' memory traffic.
 fn block_rows(k: usize, n: usize) -> usize {
-    ((1usize << 18) / (k * n).max(1)).clamp(16, 1 << 12)
+    (BLOCK_WORK / ((k + 16) * n).max(1)).clamp(64, 1 << 14)
 }
 
-/// `D (m × n) ⟵ [D +] L (m × k) · R (k × n)` for strided matrices, split into row blocks.
+/// Depth per block when a product with few rows is split along its reduction instead:
+/// a multiple of 256, a fixed function of the problem size.
+fn block_depth(m: usize, n: usize) -> usize {
+    (BLOCK_WORK / (m * n).max(1)).next_multiple_of(256)
+}
+
+/// `D (m × n) ⟵ [D +] L (m × k) · R (k × n)` for strided matrices, split into row blocks,
+/// or, when all rows fit one block, into depth blocks summed in order afterwards.
 #[allow(clippy::too_many_arguments)]
 fn gemm_rows<T: Real>(
     m: usize,
@@ -92,7 +104,7 @@ fn gemm_rows<T: Real>(
     // A single row's stride is arbitrary (a `1 × n` weight matrix has both strides 1), but
     // the row blocks below are cut at multiples of it.
     let d_rs = if m == 1 { n } else { d_rs };
-    // The bounds the unsafe call below relies on.
+    // The bounds the unsafe calls below rely on.
     let last = |rows: usize, cols: usize, rs: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs;
     assert!(
         k == 0 || last(m, k, l_rs, l_cs) < l.len(),
@@ -109,38 +121,74 @@ fn gemm_rows<T: Real>(
         "gemm: dst {m}×{n} at {d_rs} exceeds {}",
         d.len()
     );
+    // One single-threaded product of rows `i0 .. i0 + rows` and depth `k0 .. k0 + depth`
+    // into `dst` (row stride `dst_rs`).
+    let block = |dst: &mut [T],
+                 dst_rs: usize,
+                 add: bool,
+                 i0: usize,
+                 rows: usize,
+                 k0: usize,
+                 depth: usize| {
+        // SAFETY: `dst` holds `rows` rows of stride `dst_rs` ≥ n (checked by the callers
+        // below); `l` holds rows `i0 .. i0 + rows` at `l_rs`, columns `k0 .. k0 + depth` at
+        // `l_cs`, and `r` rows `k0 .. k0 + depth` at `r_rs`, columns `0..n` at `r_cs`:
+        // sub-blocks of the bounds asserted above.
+        unsafe {
+            gemm::gemm(
+                rows,
+                n,
+                depth,
+                dst.as_mut_ptr(),
+                1,
+                dst_rs as isize,
+                add,
+                l.as_ptr().add(i0 * l_rs + k0 * l_cs),
+                l_cs as isize,
+                l_rs as isize,
+                r.as_ptr().add(k0 * r_rs),
+                r_cs as isize,
+                r_rs as isize,
+                T::one(),
+                T::one(),
+                false,
+                false,
+                false,
+                Parallelism::None,
+            )
+        }
+    };
     let rows = block_rows(k, n);
+    let depth = block_depth(m, n);
+    if m <= rows && k >= 2 * depth {
+        let parts: Vec<Vec<T>> = (0..k)
+            .step_by(depth)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|k0| {
+                let mut part = vec![T::zero(); m * n];
+                block(&mut part, n, false, 0, m, k0, depth.min(k - k0));
+                part
+            })
+            .collect();
+        for (i, row) in d.chunks_mut(d_rs).take(m).enumerate() {
+            let row = &mut row[..n];
+            if !accumulate {
+                row.fill(T::zero());
+            }
+            for part in &parts {
+                row.iter_mut()
+                    .zip(&part[i * n..][..n])
+                    .for_each(|(d, &p)| *d += p);
+            }
+        }
+        return;
+    }
     d.par_chunks_mut(rows * d_rs)
         .enumerate()
         .for_each(|(i, db)| {
             let m_blk = (db.len() / d_rs).min(m - i * rows);
-            let l_off = i * rows * l_rs;
-            // SAFETY: every index touched is inside the slices: `db` holds `m_blk` rows of
-            // stride `d_rs` ≥ n; `l` holds rows `i·rows .. i·rows + m_blk` at `l_rs`, columns
-            // `0..k` at `l_cs`; `r` holds `k × n` at `(r_rs, r_cs)` — the callers' layouts.
-            unsafe {
-                gemm::gemm(
-                    m_blk,
-                    n,
-                    k,
-                    db.as_mut_ptr(),
-                    1,
-                    d_rs as isize,
-                    accumulate,
-                    l.as_ptr().add(l_off),
-                    l_cs as isize,
-                    l_rs as isize,
-                    r.as_ptr(),
-                    r_cs as isize,
-                    r_rs as isize,
-                    T::one(),
-                    T::one(),
-                    false,
-                    false,
-                    false,
-                    Parallelism::None,
-                )
-            }
+            block(db, d_rs, accumulate, i * rows, m_blk, 0, k);
         });
 }
 
@@ -212,4 +260,51 @@ pub(super) fn weight_grad<T: Real>(p: &EdgePass<'_, T>, gz: &[T], y: &[T], gw: &
         );
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// Both decompositions — row blocks, and depth blocks for a product with few rows —
+    /// agree with a plain triple loop and give the same bits on one and two threads.
+    #[test]
+    fn row_and_depth_blocks_are_exact_and_thread_independent() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        // (m, k, n): many rows; few rows and a deep reduction (k ≥ 2 · block_depth).
+        for (m, k, n) in [(300, 40, 24), (3, 2 * block_depth(3, 8) + 100, 8)] {
+            assert_eq!(m <= block_rows(k, n) && k >= 2 * block_depth(m, n), m == 3);
+            let l: Vec<f32> = (0..m * k).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let r: Vec<f32> = (0..k * n).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let d0: Vec<f32> = (0..m * n).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let run = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let mut d = d0.clone();
+                pool.install(|| gemm_rows(m, n, k, &mut d, n, true, &l, (k, 1), &r, (n, 1)));
+                d
+            };
+            let (one, two) = (run(1), run(2));
+            assert!(one
+                .iter()
+                .zip(&two)
+                .all(|(a, b)| a.to_bits() == b.to_bits()));
+            for i in 0..m {
+                for j in 0..n {
+                    let exact: f64 = d0[i * n + j] as f64
+                        + (0..k)
+                            .map(|p| l[i * k + p] as f64 * r[p * n + j] as f64)
+                            .sum::<f64>();
+                    let got = one[i * n + j] as f64;
+                    assert!(
+                        (got - exact).abs() < 1e-3,
+                        "({m}, {k}, {n})[{i}][{j}]: {got} vs {exact}"
+                    );
+                }
+            }
+        }
+    }
 }

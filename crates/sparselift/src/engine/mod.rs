@@ -27,6 +27,7 @@
 //! ```
 
 mod activation;
+mod buffer;
 mod dense;
 mod init;
 mod ops;

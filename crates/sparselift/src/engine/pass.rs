@@ -1,7 +1,7 @@
 //! Whole-network passes: forward in topological order, backward in reverse.
 
 use super::propagate::EdgePass;
-use super::{activation, Network};
+use super::{activation, buffer, Network};
 use crate::module::{Activation, Role};
 use crate::Real;
 
@@ -35,23 +35,18 @@ impl<T: Real> Workspace<T> {
             }
         };
         let n = m.vertices().len();
-        let z: Vec<Vec<Vec<T>>> = (0..n)
-            .map(|v| vec![vec![T::zero(); size(v)]; slots(v)])
-            .collect();
+        let per_slot =
+            |v: usize, slots: usize| (0..slots).map(|_| buffer::zeroed(size(v))).collect();
+        let z = (0..n).map(|v| per_slot(v, slots(v))).collect();
+        // Gradients per slot only where there are several slots.
         let gz = (0..n)
-            .map(|v| {
-                if slots(v) > 1 {
-                    z[v].clone()
-                } else {
-                    Vec::new()
-                }
-            })
+            .map(|v| per_slot(v, if slots(v) > 1 { slots(v) } else { 0 }))
             .collect();
         Workspace {
             batch,
-            y: (0..n).map(|v| vec![T::zero(); size(v)]).collect(),
+            y: (0..n).map(|v| buffer::zeroed(size(v))).collect(),
             z,
-            gy: (0..n).map(|v| vec![T::zero(); size(v)]).collect(),
+            gy: (0..n).map(|v| buffer::zeroed(size(v))).collect(),
             gz,
             out: vec![T::zero(); m.output_dim() * batch],
         }
@@ -113,7 +108,7 @@ impl Network {
                 Role::Constant => ws.y[v].fill(T::one()),
                 _ => {
                     let mut z = std::mem::take(&mut ws.z[v]);
-                    z.iter_mut().for_each(|buf| buf.fill(T::zero()));
+                    z.iter_mut().for_each(|buf| buffer::zero(buf));
                     for &e in m.in_edges(v) {
                         let slot = if z.len() == 1 { 0 } else { m.edge(e).slot };
                         self.pass(theta, e, b)
@@ -174,7 +169,7 @@ impl Network {
             m.output_dim() * b,
             "∂L/∂output must be [output_dim][batch]"
         );
-        ws.gy.iter_mut().for_each(|g| g.fill(T::zero()));
+        ws.gy.iter_mut().for_each(|g| buffer::zero(g));
         let mut off = 0;
         for t in m.outputs() {
             let block = m.vertex(t).numel() * b;

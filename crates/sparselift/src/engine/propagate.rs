@@ -151,6 +151,17 @@ impl<T: Real> EdgePass<'_, T> {
             .into_par_iter()
             .for_each(|(t0, g)| {
                 let t1 = (t0 + chunk).min(self.bip.n_dst());
+                if let (Kernel::Scalar, Some((off, src))) = (self.kernel, self.bip.csr()) {
+                    // The hot case: one dot per lifted edge, a target's edges together.
+                    let first = off[t0] as usize;
+                    for t in t0..t1 {
+                        let (a, b) = (off[t] as usize, off[t + 1] as usize);
+                        let gw = &mut g[a - first..b - first];
+                        let row = |j: usize| src[a + j] as usize;
+                        simd::dot_rows(&gz[t * db..][..db], y, b - a, row, |j, v| gw[j] = v);
+                    }
+                    return;
+                }
                 let mut pos = 0;
                 for t in t0..t1 {
                     in_edges(self.bip, t, |_, s| {

@@ -36,6 +36,12 @@ pub fn dot<T: Real>(x: &[T], y: &[T]) -> T {
             acc[i] += a[i] * b[i];
         }
     }
+    reduce(acc, xr, yr)
+}
+
+/// Sums [`dot`]'s partial sums pairwise, then adds the remainder `Σ xr_i yr_i` in order.
+#[inline(always)]
+fn reduce<T: Real>(mut acc: [T; LANES], xr: &[T], yr: &[T]) -> T {
     let mut width = LANES;
     while width > 1 {
         width /= 2;
@@ -51,11 +57,64 @@ pub fn dot<T: Real>(x: &[T], y: &[T]) -> T {
     s
 }
 
-/// `z += Σ_j weight(j) · y[row(j)]` over the blocks `y[r·len .. (r+1)·len]`, `len =
-/// z.len()`, for `j` in `0..count`: the sparse row of a scalar edge. The block of `z` is
-/// kept in registers tile by tile while all rows stream past, instead of being loaded
-/// and stored once per row. Per element, the sum runs over `j` in order: the same result
-/// as `count` calls of [`axpy`].
+/// Rows of [`dot_rows`] computed together: independent accumulator chains that share
+/// each load of `x`.
+const ROWS: usize = 4;
+
+/// `out(j, x · y[row(j)·len ..][..len])` for `j` in `0..count`, `len = x.len()`: the
+/// weight gradient of a target's scalar edges. Each dot is computed exactly as [`dot`]
+/// computes it (the same partial sums, reduced in the same order), [`ROWS`] rows at a time.
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
+pub fn dot_rows<T: Real>(
+    x: &[T],
+    y: &[T],
+    count: usize,
+    row: impl Fn(usize) -> usize,
+    mut out: impl FnMut(usize, T),
+) {
+    let len = x.len();
+    let full = len - len % LANES;
+    let mut j = 0;
+    while j + ROWS <= count {
+        let [y0, y1, y2, y3]: [&[T]; ROWS] = std::array::from_fn(|r| &y[row(j + r) * len..][..len]);
+        let (mut a0, mut a1, mut a2, mut a3) = (
+            [T::zero(); LANES],
+            [T::zero(); LANES],
+            [T::zero(); LANES],
+            [T::zero(); LANES],
+        );
+        for ((((xc, c0), c1), c2), c3) in x
+            .chunks_exact(LANES)
+            .zip(y0.chunks_exact(LANES))
+            .zip(y1.chunks_exact(LANES))
+            .zip(y2.chunks_exact(LANES))
+            .zip(y3.chunks_exact(LANES))
+        {
+            for l in 0..LANES {
+                a0[l] += xc[l] * c0[l];
+                a1[l] += xc[l] * c1[l];
+                a2[l] += xc[l] * c2[l];
+                a3[l] += xc[l] * c3[l];
+            }
+        }
+        for (r, (acc, yr)) in [(a0, y0), (a1, y1), (a2, y2), (a3, y3)]
+            .into_iter()
+            .enumerate()
+        {
+            out(j + r, reduce(acc, &x[full..], &yr[full..]));
+        }
+        j += ROWS;
+    }
+    for j in j..count {
+        out(j, dot(x, &y[row(j) * len..][..len]));
+    }
+}
+
+/// `z += Σ_j weight(j) · y[row(j)·len ..][..len]` for `j` in `0..count`, `len =
+/// z.len()`: the sparse row of a scalar edge. The block of `z` is kept in registers tile
+/// by tile while all rows stream past, instead of being loaded and stored once per row.
+/// Per element, the sum runs over `j` in order: the same result as `count` calls of
+/// [`axpy`].
 #[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
 pub fn gather_rows<T: Real>(
     z: &mut [T],
@@ -65,6 +124,15 @@ pub fn gather_rows<T: Real>(
     weight: impl Fn(usize) -> T,
 ) {
     let len = z.len();
+    if len == 1 {
+        // Batch-1 inference: a gather-dot, one scalar per row.
+        let mut acc = z[0];
+        for j in 0..count {
+            acc += weight(j) * y[row(j)];
+        }
+        z[0] = acc;
+        return;
+    }
     let mut start = 0;
     while start + TILE <= len {
         let mut acc = [T::zero(); TILE];
@@ -84,6 +152,59 @@ pub fn gather_rows<T: Real>(
             let (w, src) = (weight(j), &y[row(j) * len + start..(row(j) + 1) * len]);
             for (z, &s) in zt.iter_mut().zip(src) {
                 *z += w * s;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    fn random(rng: &mut rand_chacha::ChaCha8Rng, len: usize) -> Vec<f32> {
+        (0..len).map(|_| rng.random_range(-1.0..1.0)).collect()
+    }
+
+    /// The multi-row and tiled loops compute exactly what their one-row definitions do,
+    /// on every length: full tiles, remainders, a single column (batch-1 inference).
+    #[test]
+    fn row_kernels_equal_their_definitions_bit_for_bit() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        for len in [1, 3, 31, 32, 64, 100, 256, 300] {
+            for count in [0, 1, 3, 4, 5, 9] {
+                let rows = 7;
+                let y = random(&mut rng, rows * len);
+                let x = random(&mut rng, len);
+                let idx: Vec<usize> = (0..count).map(|_| rng.random_range(0..rows)).collect();
+                let w = random(&mut rng, count);
+
+                let mut dots = vec![f32::NAN; count];
+                dot_rows(&x, &y, count, |j| idx[j], |j, v| dots[j] = v);
+                for (j, &d) in dots.iter().enumerate() {
+                    let want = dot(&x, &y[idx[j] * len..][..len]);
+                    assert_eq!(d.to_bits(), want.to_bits(), "dot_rows len {len} row {j}");
+                    let exact: f64 = x
+                        .iter()
+                        .zip(&y[idx[j] * len..])
+                        .map(|(&a, &b)| a as f64 * b as f64)
+                        .sum();
+                    assert!(
+                        (d as f64 - exact).abs() < 1e-4,
+                        "dot len {len}: {d} vs {exact}"
+                    );
+                }
+
+                let mut z = x.clone();
+                gather_rows(&mut z, &y, count, |j| idx[j], |j| w[j]);
+                let mut want = x.clone();
+                for j in 0..count {
+                    axpy(w[j], &y[idx[j] * len..][..len], &mut want);
+                }
+                assert!(
+                    z.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "gather_rows len {len} count {count}"
+                );
             }
         }
     }
