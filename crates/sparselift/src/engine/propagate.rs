@@ -116,15 +116,25 @@ impl<T: Real> EdgePass<'_, T> {
             self.batch,
         );
         let work = sb * (self.bip.num_edges() / self.bip.n_src().max(1)).max(1);
+        // Scalar weights in CSC order, read in sequence by the loop below instead of
+        // through the permutation once per register tile.
+        let w_csc: Vec<T> = match (self.kernel, self.bip.csc()) {
+            (Kernel::Scalar, Some((_, _, perm))) => perm
+                .par_iter()
+                .with_min_len(1 << 14)
+                .map(|&p| self.w[p as usize])
+                .collect(),
+            _ => Vec::new(),
+        };
         gy.par_chunks_mut(sb)
             .with_min_len(grain(work))
             .enumerate()
             .for_each(|(s, gys)| match (self.kernel, self.bip.csc()) {
-                (Kernel::Scalar, Some((off, dst, perm))) => {
+                (Kernel::Scalar, Some((off, dst, _))) => {
                     let a = off[s] as usize;
                     let count = off[s + 1] as usize - a;
                     let row = |j: usize| dst[a + j] as usize;
-                    let w = |j: usize| self.w[perm[a + j] as usize];
+                    let w = |j: usize| w_csc[a + j];
                     simd::gather_rows(gys, gz, count, row, w);
                 }
                 _ => out_edges(self.bip, s, |j, t| {
