@@ -123,42 +123,87 @@ pub fn machine_limit() -> f64 {
     2.0 * (m as f64).powi(3) / t / 1e9
 }
 
-fn network(n: u32, sampler: Sampler) -> Result<Network> {
-    let module = mlp(&MlpConfig {
-        input: 64,
-        hidden: 2,
-        output: 10,
-        ..Default::default()
-    })?;
-    let lift = LiftSpec::new(n, Sampler::Dense)
-        .edge("h1->h2", sampler)
-        .seed(1)
-        .sample(&module)?;
-    Network::new(module, lift)
+/// One benchmark network with its parameters, a random batch and buffers: the
+/// operations the suite times, also used by the `criterion` benches.
+pub struct Case {
+    net: Network,
+    theta: Vec<f32>,
+    x: Vec<f32>,
+    ws: Workspace<f32>,
+    grad: Vec<f32>,
+    grad_out: Vec<f32>,
+}
+
+impl Case {
+    /// The suite's network: `64 → n → n → 10` with the hidden-to-hidden edge lifted by
+    /// `in-degree:k` (complete when `k ≥ n`), every other edge dense.
+    pub fn mlp(n: u32, k: u32, batch: usize) -> Result<Case> {
+        let module = mlp(&MlpConfig {
+            input: 64,
+            hidden: 2,
+            output: 10,
+            ..Default::default()
+        })?;
+        let sampler = if k >= n {
+            Sampler::Dense
+        } else {
+            Sampler::InDegree(k)
+        };
+        let lift = LiftSpec::new(n, Sampler::Dense)
+            .edge("h1->h2", sampler)
+            .seed(1)
+            .sample(&module)?;
+        Case::new(Network::new(module, lift)?, batch)
+    }
+
+    /// `net` with initial parameters and a random batch.
+    pub fn new(net: Network, batch: usize) -> Result<Case> {
+        let theta: Vec<f32> = net.init(1);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let x = (0..net.module().input_dim() * batch)
+            .map(|_| rng.random_range(-1.0..1.0))
+            .collect();
+        Ok(Case {
+            ws: Workspace::new(&net, batch),
+            grad: vec![0.0; theta.len()],
+            grad_out: vec![1e-3; net.module().output_dim() * batch],
+            net,
+            theta,
+            x,
+        })
+    }
+
+    /// Scalar edges (weights) of the whole network.
+    pub fn edges(&self) -> u64 {
+        self.net.num_params() as u64
+    }
+
+    /// The forward pass.
+    pub fn forward(&mut self) {
+        self.net.forward(&self.theta, &self.x, &mut self.ws);
+    }
+
+    /// The backward pass (after a forward pass).
+    pub fn backward(&mut self) {
+        let (net, ws) = (&self.net, &mut self.ws);
+        net.backward(&self.theta, &self.grad_out, ws, &mut self.grad, None);
+    }
+
+    /// A training step: forward, backward, SGD update.
+    pub fn train_step(&mut self) {
+        self.forward();
+        self.backward();
+        crate::engine::sgd_step(&mut self.theta, &self.grad, 1e-4);
+    }
 }
 
 /// Measures one sparse configuration: forward, backward, training step (forward,
 /// backward, SGD update), and for batch 1 inference (forward alone).
 pub fn measure(n: u32, k: u32, batch: usize, limit: f64) -> Result<Vec<BenchResult>> {
-    let sampler = if k >= n {
-        Sampler::Dense
-    } else {
-        Sampler::InDegree(k)
-    };
-    let net = network(n, sampler)?;
-    let theta: Vec<f32> = net.init(1);
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
-    let x: Vec<f32> = (0..64 * batch)
-        .map(|_| rng.random_range(-1.0..1.0))
-        .collect();
-    let mut ws = Workspace::new(&net, batch);
-    let mut grad = vec![0f32; theta.len()];
-    let gout = vec![1e-3f32; 10 * batch];
-    let edges = net.num_params() as u64;
+    let mut case = Case::mlp(n, k, batch)?;
+    let edges = case.edges();
     let budget = 0.5;
-    let fwd = time(budget, || {
-        net.forward(&theta, &x, &mut ws);
-    });
+    let fwd = time(budget, || case.forward());
     let mut out = Vec::new();
     let mut push = |kind: &str, seconds: f64, flops_per: f64| {
         let es = edges as f64 * batch as f64 / seconds;
@@ -180,16 +225,8 @@ pub fn measure(n: u32, k: u32, batch: usize, limit: f64) -> Result<Vec<BenchResu
         return Ok(out);
     }
     push("forward", fwd, 2.0);
-    let bwd = time(budget, || {
-        net.backward(&theta, &gout, &mut ws, &mut grad, None)
-    });
-    push("backward", bwd, 4.0);
-    let mut th = theta.clone();
-    let step = time(budget, || {
-        net.forward(&th, &x, &mut ws);
-        net.backward(&th, &gout, &mut ws, &mut grad, None);
-        crate::engine::sgd_step(&mut th, &grad, 1e-4);
-    });
+    push("backward", time(budget, || case.backward()), 4.0);
+    let step = time(budget, || case.train_step());
     push("train_step", step, 6.0);
     Ok(out)
 }
@@ -199,6 +236,75 @@ pub fn measure_dense(n: u32, batch: usize, limit: f64) -> Result<BenchResult> {
     let mut r = measure(n, n, batch, limit)?.pop().expect("a train step");
     r.kind = "dense".into();
     Ok(r)
+}
+
+/// The Scale measurement of BENCHMARKS.md: training steps of a large lift, and the
+/// memory they take.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScaleReport {
+    /// Base module reference.
+    pub module: String,
+    pub n: u32,
+    /// In-degree of the hidden-to-hidden edges.
+    pub k: u32,
+    pub batch: usize,
+    /// Scalar edges (weights) of the whole network.
+    pub edges: u64,
+    /// Seconds to sample the lift.
+    pub sample_seconds: f64,
+    /// Seconds of each training step (forward, backward, SGD update); the first also
+    /// touches every buffer for the first time.
+    pub step_seconds: Vec<f64>,
+    /// Useful edge-samples per second of the fastest step.
+    pub edge_samples_per_s: f64,
+    /// Peak resident memory of the process (Linux `VmHWM`), when the platform reports it.
+    pub peak_rss_bytes: Option<u64>,
+}
+
+/// Samples the `in-degree:k` lift of size `n` of the zoo MLP `16 → 3 hidden → 1` (for
+/// `n = 10⁶`, `k = 100`: 2.2·10⁸ scalar edges) and times `steps` f32 training steps at
+/// `batch`.
+pub fn measure_scale(n: u32, k: u32, batch: usize, steps: usize) -> Result<ScaleReport> {
+    let module = mlp(&MlpConfig {
+        input: 16,
+        hidden: 3,
+        output: 1,
+        ..Default::default()
+    })?;
+    let t = Instant::now();
+    let lift = LiftSpec::new(n, Sampler::InDegree(k))
+        .seed(1)
+        .sample(&module)?;
+    let sample_seconds = t.elapsed().as_secs_f64();
+    let mut case = Case::new(Network::new(module, lift)?, batch)?;
+    let step_seconds: Vec<f64> = (0..steps)
+        .map(|_| {
+            let t = Instant::now();
+            case.train_step();
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    let edges = case.edges();
+    let fastest = step_seconds.iter().copied().fold(f64::INFINITY, f64::min);
+    Ok(ScaleReport {
+        module: "zoo:mlp?input=16&hidden=3&output=1".into(),
+        n,
+        k,
+        batch,
+        edges,
+        sample_seconds,
+        step_seconds,
+        edge_samples_per_s: edges as f64 * batch as f64 / fastest,
+        peak_rss_bytes: peak_rss(),
+    })
+}
+
+/// Peak resident set size of this process, from `/proc/self/status` (Linux).
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// Runs the suite; `progress` sees each result as it is measured.
@@ -211,7 +317,11 @@ pub fn run(quick: bool, mut progress: impl FnMut(&BenchResult)) -> Result<BenchR
             results.push(r);
         }
     }
-    for n in if quick { vec![1024] } else { vec![1024, 4096] } {
+    for n in if quick {
+        vec![1024]
+    } else {
+        vec![1024, 4096, 16384]
+    } {
         let r = measure_dense(n, 256, limit)?;
         progress(&r);
         results.push(r);

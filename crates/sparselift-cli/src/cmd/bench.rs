@@ -10,13 +10,20 @@ pub struct Args {
     #[arg(long)]
     json: bool,
     /// A subset that runs in under a minute (includes n = 16384, k = 32, batch 256).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "scale")]
     quick: bool,
+    /// Instead of the suite: training steps of the `in-degree:100` lift of size 10⁶ of
+    /// `zoo:mlp?input=16&hidden=3&output=1` (2.2·10⁸ edges) at batch 64, with peak memory.
+    #[arg(long)]
+    scale: bool,
 }
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let json = args.json;
+    if args.scale {
+        return scale(json);
+    }
     if !json {
         println!(
             "{:<11} {:>7} {:>4} {:>5} {:>11} {:>12} {:>9} {:>7}",
@@ -44,5 +51,36 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     print_stdout(&format!(
         "machine limit: {:.1} GFLOP/s (f32 GEMM, {} threads, measured in this run)\n",
         report.limit_gflops, report.threads
+    ))
+}
+
+fn scale(json: bool) -> anyhow::Result<()> {
+    let (n, k, batch) = (1_000_000, 100, 64);
+    if !json {
+        eprintln!("sampling the in-degree:{k} lift of size {n} and timing 3 training steps at batch {batch}…");
+    }
+    let r = sparselift::bench::measure_scale(n, k, batch, 3)?;
+    if json {
+        return print_stdout(&(serde_json::to_string(&r)? + "\n"));
+    }
+    let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+    let steps: Vec<String> = r.step_seconds.iter().map(|s| format!("{s:.2} s")).collect();
+    print_stdout(&format!(
+        "{} lifted to n = {} with in-degree:{}: {} edges, sampled in {:.1} s\n\
+         training steps at batch {}: {} ({:.2}G edge-samples/s at best)\n\
+         peak memory: {}\n",
+        r.module,
+        r.n,
+        r.k,
+        r.edges,
+        r.sample_seconds,
+        r.batch,
+        steps.join(", "),
+        r.edge_samples_per_s / 1e9,
+        r.peak_rss_bytes
+            .map_or("not reported on this platform".into(), |b| format!(
+                "{:.2} GiB",
+                gib(b)
+            )),
     ))
 }
