@@ -318,7 +318,7 @@ pub fn run(quick: bool, mut progress: impl FnMut(&BenchResult)) -> Result<BenchR
         }
     }
     for n in if quick {
-        vec![1024]
+        vec![1024, 16384]
     } else {
         vec![1024, 4096, 16384]
     } {

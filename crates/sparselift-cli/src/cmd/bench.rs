@@ -9,7 +9,8 @@ pub struct Args {
     /// Print one JSON object (limit_gflops, results).
     #[arg(long)]
     json: bool,
-    /// A subset that runs in under a minute (includes n = 16384, k = 32, batch 256).
+    /// A subset that runs in under a minute: n = 16384, k = 32 at batch 256 and 1, and the
+    /// dense lift of the same width.
     #[arg(long, conflicts_with = "scale")]
     quick: bool,
     /// Instead of the suite: training steps of the `in-degree:100` lift of size 10⁶ of
