@@ -192,8 +192,14 @@ fn gemm_rows<T: Real>(
         });
 }
 
-/// Forward pass of a complete edge; false when its op has no GEMM form.
-pub(super) fn forward<T: Real>(p: &EdgePass<'_, T>, y: &[T], z: &mut [T]) -> bool {
+/// Forward pass of a complete edge (`z` overwritten unless `accumulate`); false when its
+/// op has no GEMM form.
+pub(super) fn forward<T: Real>(
+    p: &EdgePass<'_, T>,
+    y: &[T],
+    z: &mut [T],
+    accumulate: bool,
+) -> bool {
     let Some(g) = layout(p) else { return false };
     gemm_rows(
         g.m,
@@ -201,7 +207,7 @@ pub(super) fn forward<T: Real>(p: &EdgePass<'_, T>, y: &[T], z: &mut [T]) -> boo
         g.k,
         z,
         g.z_rs,
-        true,
+        accumulate,
         p.w,
         (g.a_rs, g.a_cs),
         y,
@@ -210,8 +216,13 @@ pub(super) fn forward<T: Real>(p: &EdgePass<'_, T>, y: &[T], z: &mut [T]) -> boo
     true
 }
 
-/// Input gradient of a complete edge: `gY += Aᵀ gZ`.
-pub(super) fn backward_input<T: Real>(p: &EdgePass<'_, T>, gz: &[T], gy: &mut [T]) -> bool {
+/// Input gradient of a complete edge: `gY += Aᵀ gZ` (`gY =` unless `accumulate`).
+pub(super) fn backward_input<T: Real>(
+    p: &EdgePass<'_, T>,
+    gz: &[T],
+    gy: &mut [T],
+    accumulate: bool,
+) -> bool {
     let Some(g) = layout(p) else { return false };
     gemm_rows(
         g.k,
@@ -219,7 +230,7 @@ pub(super) fn backward_input<T: Real>(p: &EdgePass<'_, T>, gz: &[T], gy: &mut [T
         g.m,
         gy,
         g.y_rs,
-        true,
+        accumulate,
         p.w,
         (g.a_cs, g.a_rs),
         gz,

@@ -108,11 +108,16 @@ impl Network {
                 Role::Constant => ws.y[v].fill(T::one()),
                 _ => {
                     let mut z = std::mem::take(&mut ws.z[v]);
-                    z.iter_mut().for_each(|buf| buffer::zero(buf));
+                    // The first edge into a slot overwrites it; later ones accumulate.
+                    let mut written = vec![false; z.len()];
                     for &e in m.in_edges(v) {
                         let slot = if z.len() == 1 { 0 } else { m.edge(e).slot };
+                        let first = !std::mem::replace(&mut written[slot], true);
                         self.pass(theta, e, b)
-                            .forward(&ws.y[m.edge(e).from], &mut z[slot]);
+                            .forward(&ws.y[m.edge(e).from], &mut z[slot], first);
+                    }
+                    for (buf, _) in z.iter_mut().zip(&written).filter(|(_, w)| !**w) {
+                        buffer::zero(buf);
                     }
                     let y = &mut ws.y[v];
                     match vert.activation {
@@ -169,7 +174,8 @@ impl Network {
             m.output_dim() * b,
             "∂L/∂output must be [output_dim][batch]"
         );
-        ws.gy.iter_mut().for_each(|g| buffer::zero(g));
+        // Whether ∂L/∂y_v holds anything yet: the first contribution overwrites it.
+        let mut written = vec![false; m.vertices().len()];
         let mut off = 0;
         for t in m.outputs() {
             let block = m.vertex(t).numel() * b;
@@ -177,8 +183,9 @@ impl Network {
             for copy in ws.gy[t].chunks_mut(block) {
                 copy.iter_mut()
                     .zip(&grad_out[off..off + block])
-                    .for_each(|(g, &d)| *g += d * inv);
+                    .for_each(|(g, &d)| *g = d * inv);
             }
+            written[t] = true;
             off += block;
         }
         for &v in m.topological_order().iter().rev() {
@@ -188,6 +195,9 @@ impl Network {
             }
             // ∂L/∂z per slot: in place in gy for elementwise activations.
             let mut gy = std::mem::take(&mut ws.gy[v]);
+            if !written[v] {
+                buffer::zero(&mut gy); // no path to an output
+            }
             let mut gz = std::mem::take(&mut ws.gz[v]);
             let z = &ws.z[v];
             match vert.activation {
@@ -211,7 +221,8 @@ impl Network {
                     _ => true,
                 };
                 if wanted {
-                    p.backward_input(gze, &mut ws.gy[edge.from]);
+                    let first = !std::mem::replace(&mut written[edge.from], true);
+                    p.backward_input(gze, &mut ws.gy[edge.from], first);
                 }
             }
             ws.gy[v] = gy;
@@ -223,6 +234,9 @@ impl Network {
                 let block = m.vertex(v).numel() * b;
                 let dst = &mut gx[off..off + block];
                 dst.fill(T::zero());
+                if !written[v] {
+                    buffer::zero(&mut ws.gy[v]);
+                }
                 for copy in ws.gy[v].chunks(block) {
                     dst.iter_mut().zip(copy).for_each(|(d, &c)| *d += c);
                 }

@@ -77,9 +77,10 @@ impl<T: Real> EdgePass<'_, T> {
         &self.w[j * self.wn..][..self.wn]
     }
 
-    /// `z_t += Σ_{s → t} M(w_st, y_s)` for every target `t`.
-    pub fn forward(&self, y: &[T], z: &mut [T]) {
-        if self.bip.is_complete() && dense::forward(self, y, z) {
+    /// `z_t += Σ_{s → t} M(w_st, y_s)` for every target `t`; with `overwrite`, `z_t =`:
+    /// the first edge into a buffer spares the pass that would zero it.
+    pub fn forward(&self, y: &[T], z: &mut [T], overwrite: bool) {
+        if self.bip.is_complete() && dense::forward(self, y, z, !overwrite) {
             return;
         }
         let (sb, db, b) = (
@@ -97,17 +98,22 @@ impl<T: Real> EdgePass<'_, T> {
                     let a = off[t] as usize;
                     let count = off[t + 1] as usize - a;
                     let (row, w) = (|j: usize| src[a + j] as usize, |j: usize| self.w[a + j]);
-                    simd::gather_rows(zt, y, count, row, w);
+                    simd::gather_rows(zt, overwrite, y, count, row, w);
                 }
-                _ => in_edges(self.bip, t, |j, s| {
-                    self.kernel.forward(self.wt(j), &y[s * sb..][..sb], zt, b)
-                }),
+                _ => {
+                    if overwrite {
+                        zt.fill(T::zero());
+                    }
+                    in_edges(self.bip, t, |j, s| {
+                        self.kernel.forward(self.wt(j), &y[s * sb..][..sb], zt, b)
+                    })
+                }
             });
     }
 
-    /// `gy_s += Σ_{s → t} Mᵀ(w_st, gz_t)` for every source `s`.
-    pub fn backward_input(&self, gz: &[T], gy: &mut [T]) {
-        if self.bip.is_complete() && dense::backward_input(self, gz, gy) {
+    /// `gy_s += Σ_{s → t} Mᵀ(w_st, gz_t)` for every source `s`; with `overwrite`, `gy_s =`.
+    pub fn backward_input(&self, gz: &[T], gy: &mut [T], overwrite: bool) {
+        if self.bip.is_complete() && dense::backward_input(self, gz, gy, !overwrite) {
             return;
         }
         let (sb, db, b) = (
@@ -135,12 +141,17 @@ impl<T: Real> EdgePass<'_, T> {
                     let count = off[s + 1] as usize - a;
                     let row = |j: usize| dst[a + j] as usize;
                     let w = |j: usize| w_csc[a + j];
-                    simd::gather_rows(gys, gz, count, row, w);
+                    simd::gather_rows(gys, overwrite, gz, count, row, w);
                 }
-                _ => out_edges(self.bip, s, |j, t| {
-                    self.kernel
-                        .backward_input(self.wt(j), &gz[t * db..][..db], gys, b)
-                }),
+                _ => {
+                    if overwrite {
+                        gys.fill(T::zero());
+                    }
+                    out_edges(self.bip, s, |j, t| {
+                        self.kernel
+                            .backward_input(self.wt(j), &gz[t * db..][..db], gys, b)
+                    })
+                }
             });
     }
 

@@ -111,13 +111,14 @@ pub fn dot_rows<T: Real>(
 }
 
 /// `z += Σ_j weight(j) · y[row(j)·len ..][..len]` for `j` in `0..count`, `len =
-/// z.len()`: the sparse row of a scalar edge. The block of `z` is kept in registers tile
+/// z.len()` (`z = Σ …` with `overwrite`): the sparse row of a scalar edge. The block of `z` is kept in registers tile
 /// by tile while all rows stream past, instead of being loaded and stored once per row.
 /// Per element, the sum runs over `j` in order: the same result as `count` calls of
 /// [`axpy`].
 #[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
 pub fn gather_rows<T: Real>(
     z: &mut [T],
+    overwrite: bool,
     y: &[T],
     count: usize,
     row: impl Fn(usize) -> usize,
@@ -126,7 +127,7 @@ pub fn gather_rows<T: Real>(
     let len = z.len();
     if len == 1 {
         // Batch-1 inference: a gather-dot, one scalar per row.
-        let mut acc = z[0];
+        let mut acc = if overwrite { T::zero() } else { z[0] };
         for j in 0..count {
             acc += weight(j) * y[row(j)];
         }
@@ -136,7 +137,9 @@ pub fn gather_rows<T: Real>(
     let mut start = 0;
     while start + TILE <= len {
         let mut acc = [T::zero(); TILE];
-        acc.copy_from_slice(&z[start..start + TILE]);
+        if !overwrite {
+            acc.copy_from_slice(&z[start..start + TILE]);
+        }
         for j in 0..count {
             let (w, src) = (weight(j), &y[row(j) * len + start..][..TILE]);
             for i in 0..TILE {
@@ -148,6 +151,9 @@ pub fn gather_rows<T: Real>(
     }
     if start < len {
         let zt = &mut z[start..];
+        if overwrite {
+            zt.fill(T::zero());
+        }
         for j in 0..count {
             let (w, src) = (weight(j), &y[row(j) * len + start..(row(j) + 1) * len]);
             for (z, &s) in zt.iter_mut().zip(src) {
@@ -196,7 +202,20 @@ mod tests {
                 }
 
                 let mut z = x.clone();
-                gather_rows(&mut z, &y, count, |j| idx[j], |j| w[j]);
+                gather_rows(&mut z, false, &y, count, |j| idx[j], |j| w[j]);
+                let mut fresh = vec![f32::NAN; len];
+                gather_rows(&mut fresh, true, &y, count, |j| idx[j], |j| w[j]);
+                let mut want_fresh = vec![0.0; len];
+                for j in 0..count {
+                    axpy(w[j], &y[idx[j] * len..][..len], &mut want_fresh);
+                }
+                assert!(
+                    fresh
+                        .iter()
+                        .zip(&want_fresh)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "gather_rows overwriting, len {len} count {count}"
+                );
                 let mut want = x.clone();
                 for j in 0..count {
                     axpy(w[j], &y[idx[j] * len..][..len], &mut want);
