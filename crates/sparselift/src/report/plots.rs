@@ -3,14 +3,16 @@
 
 use super::chart::{
     bytes_tick, clip, decades, family_color, font, grid, jitter, log_tick, log_ticks, size_color,
-    size_tick, status_color, svg, thin, Categories, Figure, PlotResult, WIDTH,
+    size_tick, status_color, svg, thin, Area, Categories, Figure, PlotResult, WIDTH,
 };
 use super::ReportMeta;
 use crate::experiment::record::STATUSES;
-use crate::experiment::summary::{FamilySummary, LearningNumber, Summary};
+use crate::experiment::summary::{FamilySummary, LearningNumber, SizeSummary, Summary};
 use crate::experiment::table::{number, percent};
 use crate::experiment::RunRecord;
 use crate::Result;
+use plotters::coord::combinators::WithKeyPoints;
+use plotters::coord::types::RangedCoordf64;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use std::collections::BTreeMap;
@@ -29,6 +31,140 @@ fn short_line(c: RGBColor, width: u32) -> impl Fn((i32, i32)) -> PathElement<(i3
     move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(width))
 }
 
+/// A chart drawn into a report SVG, in the coordinates `CT`.
+type Chart<'a, 'b, CT> = ChartContext<'a, SVGBackend<'b>, CT>;
+
+/// Coordinates of the success charts: a log-scale x axis with chosen ticks against a
+/// linear probability axis.
+type SuccessCoord = Cartesian2d<WithKeyPoints<LogCoord<f64>>, RangedCoordf64>;
+
+/// The log-scale x axis of a success chart.
+struct LogAxis<'s> {
+    /// The axis spans `lo..hi`.
+    range: (f64, f64),
+    /// The labelled positions.
+    ticks: Vec<f64>,
+    /// The axis title.
+    desc: &'s str,
+    /// The tick label of a position.
+    label: fn(f64) -> String,
+}
+
+/// A success-probability chart against `x`: the frame, the dashed `1 − δ` line at
+/// `target`, what `series` draws, and the legend.
+fn success_chart(
+    root: &Area<'_>,
+    x: LogAxis<'_>,
+    y_desc: &str,
+    target: f64,
+    series: impl FnOnce(&mut Chart<'_, '_, SuccessCoord>) -> PlotResult,
+) -> PlotResult {
+    let (lo, hi) = x.range;
+    let mut chart = ChartBuilder::on(root)
+        .margin(18)
+        .margin_right(30)
+        .x_label_area_size(58)
+        .y_label_area_size(72)
+        .build_cartesian_2d(
+            (lo..hi).log_scale().with_key_points(x.ticks),
+            -0.02f64..1.04,
+        )?;
+    chart
+        .configure_mesh()
+        .x_desc(x.desc)
+        .y_desc(y_desc)
+        .x_label_formatter(&|v| (x.label)(*v))
+        .y_label_formatter(&|v| format!("{v:.1}"))
+        .label_style(font(17))
+        .axis_desc_style(font(19))
+        .bold_line_style(BLACK.mix(0.08))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()?;
+    dashed_level(
+        &mut chart,
+        x.range,
+        target,
+        format!("1 − δ = {}", number(target)),
+    )?;
+    series(&mut chart)?;
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .margin(14)
+        .label_font(font(17))
+        .background_style(WHITE.mix(0.92))
+        .border_style(BLACK.mix(0.3))
+        .draw()?;
+    Ok(())
+}
+
+/// A dashed horizontal line at height `y` over `x0..x1`, with a legend entry `label`.
+fn dashed_level<CT: CoordTranslate<From = (f64, f64)>>(
+    chart: &mut Chart<'_, '_, CT>,
+    (x0, x1): (f64, f64),
+    y: f64,
+    label: String,
+) -> PlotResult {
+    chart
+        .draw_series(DashedLineSeries::new(
+            [(x0, y), (x1, y)],
+            9u32,
+            6u32,
+            BLACK.mix(0.75).stroke_width(2),
+        ))?
+        .label(label)
+        .legend(|(x, y)| {
+            DashedPathElement::new(vec![(x, y), (x + 24, y)], 6u32, 4u32, BLACK.stroke_width(2))
+        });
+    Ok(())
+}
+
+/// One family's success rates, each size at `at(s)`: interval whiskers, the line (with
+/// the legend entry `label`) and the points, in colour `c`.
+fn rates(
+    chart: &mut Chart<'_, '_, SuccessCoord>,
+    f: &FamilySummary,
+    c: RGBColor,
+    at: impl Fn(&SizeSummary) -> f64,
+    label: String,
+) -> PlotResult {
+    chart.draw_series(f.sizes.iter().map(|s| {
+        PathElement::new(
+            vec![(at(s), s.interval.lower), (at(s), s.interval.upper)],
+            c.mix(0.55).stroke_width(2),
+        )
+    }))?;
+    chart
+        .draw_series(LineSeries::new(
+            f.sizes.iter().map(|s| (at(s), s.rate)),
+            c.stroke_width(3),
+        ))?
+        .label(label)
+        .legend(short_line(c, 3));
+    chart.draw_series(
+        f.sizes
+            .iter()
+            .map(|s| Circle::new((at(s), s.rate), 5, c.filled())),
+    )?;
+    Ok(())
+}
+
+/// The legend box of a family's panel, at `position`.
+fn panel_legend<'a, 'b: 'a, CT: CoordTranslate>(
+    chart: &mut Chart<'a, 'b, CT>,
+    position: SeriesLabelPosition,
+) -> PlotResult {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .margin(12)
+        .label_font(font(15))
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.3))
+        .draw()?;
+    Ok(())
+}
+
 /// (a) Success probability against lift size, per family, with Clopper–Pearson bands
 /// and the `1 − δ` target.
 pub(crate) fn success(summary: &Summary) -> Result<Figure> {
@@ -39,81 +175,32 @@ pub(crate) fn success(summary: &Summary) -> Result<Figure> {
         .collect();
     sizes.sort_by(f64::total_cmp);
     sizes.dedup();
-    let (lo, hi) = (sizes[0] / 1.35, sizes[sizes.len() - 1] * 1.35);
-    let target = 1.0 - summary.delta;
-    let draw = |root: &super::chart::Area<'_>| -> PlotResult {
-        let mut chart = ChartBuilder::on(root)
-            .margin(18)
-            .margin_right(30)
-            .x_label_area_size(58)
-            .y_label_area_size(72)
-            .build_cartesian_2d(
-                (lo..hi).log_scale().with_key_points(thin(&sizes, 12)),
-                -0.02f64..1.04,
-            )?;
-        chart
-            .configure_mesh()
-            .x_desc("lift size n (log scale)")
-            .y_desc("success probability  P(L ≤ ε before T)")
-            .x_label_formatter(&|v| size_tick(*v))
-            .y_label_formatter(&|v| format!("{v:.1}"))
-            .label_style(font(17))
-            .axis_desc_style(font(19))
-            .bold_line_style(BLACK.mix(0.08))
-            .light_line_style(WHITE.mix(0.0))
-            .draw()?;
-        chart
-            .draw_series(DashedLineSeries::new(
-                [(lo, target), (hi, target)],
-                9u32,
-                6u32,
-                BLACK.mix(0.75).stroke_width(2),
-            ))?
-            .label(format!("1 − δ = {}", number(target)))
-            .legend(|(x, y)| {
-                DashedPathElement::new(vec![(x, y), (x + 24, y)], 6u32, 4u32, BLACK.stroke_width(2))
-            });
-        let families = summary.families.len();
-        for (i, f) in summary.families.iter().enumerate() {
-            let c = family_color(i);
-            // Nudge families apart by a few percent so equal rates do not hide each other.
-            let dodge = 1.03f64.powf(i as f64 - (families - 1) as f64 / 2.0);
-            let at = |s: &crate::experiment::SizeSummary| s.size as f64 * dodge;
-            let band: Vec<(f64, f64)> = f
-                .sizes
-                .iter()
-                .map(|s| (at(s), s.interval.upper))
-                .chain(f.sizes.iter().rev().map(|s| (at(s), s.interval.lower)))
-                .collect();
-            chart.draw_series(once(Polygon::new(band, c.mix(0.14))))?;
-            chart.draw_series(f.sizes.iter().map(|s| {
-                PathElement::new(
-                    vec![(at(s), s.interval.lower), (at(s), s.interval.upper)],
-                    c.mix(0.55).stroke_width(2),
-                )
-            }))?;
-            chart
-                .draw_series(LineSeries::new(
-                    f.sizes.iter().map(|s| (at(s), s.rate)),
-                    c.stroke_width(3),
-                ))?
-                .label(legend_label(f))
-                .legend(short_line(c, 3));
-            chart.draw_series(
-                f.sizes
+    let draw = |root: &Area<'_>| -> PlotResult {
+        let x = LogAxis {
+            range: (sizes[0] / 1.35, sizes[sizes.len() - 1] * 1.35),
+            ticks: thin(&sizes, 12),
+            desc: "lift size n (log scale)",
+            label: size_tick,
+        };
+        let y_desc = "success probability  P(L ≤ ε before T)";
+        success_chart(root, x, y_desc, 1.0 - summary.delta, |chart| {
+            let families = summary.families.len();
+            for (i, f) in summary.families.iter().enumerate() {
+                let c = family_color(i);
+                // Nudge families apart by a few percent so equal rates do not hide each other.
+                let dodge = 1.03f64.powf(i as f64 - (families - 1) as f64 / 2.0);
+                let at = |s: &SizeSummary| s.size as f64 * dodge;
+                let band: Vec<(f64, f64)> = f
+                    .sizes
                     .iter()
-                    .map(|s| Circle::new((at(s), s.rate), 5, c.filled())),
-            )?;
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .margin(14)
-            .label_font(font(17))
-            .background_style(WHITE.mix(0.92))
-            .border_style(BLACK.mix(0.3))
-            .draw()?;
-        Ok(())
+                    .map(|s| (at(s), s.interval.upper))
+                    .chain(f.sizes.iter().rev().map(|s| (at(s), s.interval.lower)))
+                    .collect();
+                chart.draw_series(once(Polygon::new(band, c.mix(0.14))))?;
+                rates(chart, f, c, at, legend_label(f))?;
+            }
+            Ok(())
+        })
     };
     Ok(Figure {
         name: "success",
@@ -130,7 +217,7 @@ pub(crate) fn success(summary: &Summary) -> Result<Figure> {
 }
 
 /// Splits `root` into one panel per family.
-fn panels<'a>(root: &super::chart::Area<'a>, n: usize) -> Vec<super::chart::Area<'a>> {
+fn panels<'a>(root: &Area<'a>, n: usize) -> Vec<Area<'a>> {
     let (rows, cols) = grid(n);
     root.split_evenly((rows, cols))
 }
@@ -138,7 +225,7 @@ fn panels<'a>(root: &super::chart::Area<'a>, n: usize) -> Vec<super::chart::Area
 /// (b) Median loss over time per size, with 10–90% bands; one panel per family.
 pub(crate) fn loss_curves(summary: &Summary, meta: &ReportMeta) -> Result<Figure> {
     let (rows, _) = grid(summary.families.len());
-    let draw = |root: &super::chart::Area<'_>| -> PlotResult {
+    let draw = |root: &Area<'_>| -> PlotResult {
         for (panel, f) in panels(root, summary.families.len())
             .iter()
             .zip(&summary.families)
@@ -208,30 +295,9 @@ pub(crate) fn loss_curves(summary: &Summary, meta: &ReportMeta) -> Result<Figure
                     .label(format!("n = {}", s.size))
                     .legend(short_line(c, 3));
             }
-            chart
-                .draw_series(DashedLineSeries::new(
-                    [(t0, summary.epsilon), (t1, summary.epsilon)],
-                    9u32,
-                    6u32,
-                    BLACK.mix(0.75).stroke_width(2),
-                ))?
-                .label(format!("ε = {}", number(summary.epsilon)))
-                .legend(|(x, y)| {
-                    DashedPathElement::new(
-                        vec![(x, y), (x + 24, y)],
-                        6u32,
-                        4u32,
-                        BLACK.stroke_width(2),
-                    )
-                });
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerLeft)
-                .margin(12)
-                .label_font(font(15))
-                .background_style(WHITE.mix(0.9))
-                .border_style(BLACK.mix(0.3))
-                .draw()?;
+            let label = format!("ε = {}", number(summary.epsilon));
+            dashed_level(&mut chart, (t0, t1), summary.epsilon, label)?;
+            panel_legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
         }
         Ok(())
     };
@@ -260,7 +326,7 @@ pub(crate) fn final_loss(
         by_cell.entry((&r.family, r.size)).or_default().push(r);
     }
     let (rows, _) = grid(summary.families.len());
-    let draw = |root: &super::chart::Area<'_>| -> PlotResult {
+    let draw = |root: &Area<'_>| -> PlotResult {
         for (panel, f) in panels(root, summary.families.len())
             .iter()
             .zip(&summary.families)
@@ -329,22 +395,8 @@ pub(crate) fn final_loss(
                     BLACK.mix(0.35).stroke_width(1),
                 )))?;
             }
-            chart
-                .draw_series(DashedLineSeries::new(
-                    [(-0.6, summary.epsilon), (k as f64 - 0.4, summary.epsilon)],
-                    9u32,
-                    6u32,
-                    BLACK.mix(0.75).stroke_width(2),
-                ))?
-                .label(format!("ε = {}", number(summary.epsilon)))
-                .legend(|(x, y)| {
-                    DashedPathElement::new(
-                        vec![(x, y), (x + 24, y)],
-                        6u32,
-                        4u32,
-                        BLACK.stroke_width(2),
-                    )
-                });
+            let label = format!("ε = {}", number(summary.epsilon));
+            dashed_level(&mut chart, (-0.6, k as f64 - 0.4), summary.epsilon, label)?;
             for status in STATUSES {
                 let present = f.sizes.iter().any(|s| match status {
                     "converged" => s.converged > 0,
@@ -363,14 +415,7 @@ pub(crate) fn final_loss(
                     }
                 }
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .margin(12)
-                .label_font(font(15))
-                .background_style(WHITE.mix(0.9))
-                .border_style(BLACK.mix(0.3))
-                .draw()?;
+            panel_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         }
         Ok(())
     };
@@ -399,75 +444,32 @@ pub(crate) fn cost_vs_success(summary: &Summary) -> Result<Option<Figure>> {
     }
     let lo = memory().fold(f64::INFINITY, f64::min) / 1.5;
     let hi = memory().fold(0.0, f64::max) * 1.5;
-    let target = 1.0 - summary.delta;
-    let draw = |root: &super::chart::Area<'_>| -> PlotResult {
-        let mut chart = ChartBuilder::on(root)
-            .margin(18)
-            .margin_right(30)
-            .x_label_area_size(58)
-            .y_label_area_size(72)
-            .build_cartesian_2d(
-                (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
-                -0.02f64..1.04,
-            )?;
-        chart
-            .configure_mesh()
-            .x_desc("memory: parameter + index bytes (log scale)")
-            .y_desc("success probability")
-            .x_label_formatter(&|v| bytes_tick(*v))
-            .y_label_formatter(&|v| format!("{v:.1}"))
-            .label_style(font(17))
-            .axis_desc_style(font(19))
-            .bold_line_style(BLACK.mix(0.08))
-            .light_line_style(WHITE.mix(0.0))
-            .draw()?;
-        chart
-            .draw_series(DashedLineSeries::new(
-                [(lo, target), (hi, target)],
-                9u32,
-                6u32,
-                BLACK.mix(0.75).stroke_width(2),
-            ))?
-            .label(format!("1 − δ = {}", number(target)))
-            .legend(|(x, y)| {
-                DashedPathElement::new(vec![(x, y), (x + 24, y)], 6u32, 4u32, BLACK.stroke_width(2))
-            });
-        for (i, f) in summary.families.iter().enumerate() {
-            let c = family_color(i);
-            let at = |s: &crate::experiment::SizeSummary| s.cost.memory_bytes as f64;
-            chart.draw_series(f.sizes.iter().map(|s| {
-                PathElement::new(
-                    vec![(at(s), s.interval.lower), (at(s), s.interval.upper)],
-                    c.mix(0.55).stroke_width(2),
-                )
-            }))?;
-            chart
-                .draw_series(LineSeries::new(
-                    f.sizes.iter().map(|s| (at(s), s.rate)),
-                    c.stroke_width(3),
-                ))?
-                .label(f.family.clone())
-                .legend(short_line(c, 3));
-            chart.draw_series(
-                f.sizes
-                    .iter()
-                    .map(|s| Circle::new((at(s), s.rate), 5, c.filled())),
-            )?;
-            // Label each point with its size so the two axes of cost can be read together.
-            chart.draw_series(f.sizes.iter().map(|s| {
-                EmptyElement::at((at(s), s.rate))
-                    + Text::new(format!("{}", s.size), (7, -22), font(14).color(&c))
-            }))?;
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .margin(14)
-            .label_font(font(17))
-            .background_style(WHITE.mix(0.92))
-            .border_style(BLACK.mix(0.3))
-            .draw()?;
-        Ok(())
+    let draw = |root: &Area<'_>| -> PlotResult {
+        let x = LogAxis {
+            range: (lo, hi),
+            ticks: log_ticks(lo, hi),
+            desc: "memory: parameter + index bytes (log scale)",
+            label: bytes_tick,
+        };
+        success_chart(
+            root,
+            x,
+            "success probability",
+            1.0 - summary.delta,
+            |chart| {
+                for (i, f) in summary.families.iter().enumerate() {
+                    let c = family_color(i);
+                    let at = |s: &SizeSummary| s.cost.memory_bytes as f64;
+                    rates(chart, f, c, at, f.family.clone())?;
+                    // Label each point with its size so the two axes of cost can be read together.
+                    chart.draw_series(f.sizes.iter().map(|s| {
+                        EmptyElement::at((at(s), s.rate))
+                            + Text::new(format!("{}", s.size), (7, -22), font(14).color(&c))
+                    }))?;
+                }
+                Ok(())
+            },
+        )
     };
     Ok(Some(Figure {
         name: "cost_success",
