@@ -184,16 +184,7 @@ impl<T: Real, O: Optimizer<T>> Descent<T, O> {
         if samples == 0 {
             return Err(Error::invalid("descent", "the training set is empty"));
         }
-        if theta0.len() != obj.dim() {
-            return Err(Error::invalid(
-                "descent",
-                format!(
-                    "θ(0) has {} entries but the objective has {} parameters",
-                    theta0.len(),
-                    obj.dim()
-                ),
-            ));
-        }
+        super::check_start(theta0.len(), obj.dim(), "descent")?;
         let batch = config.batch_size.unwrap_or(samples).min(samples);
         let total_steps = config
             .max_epochs
@@ -313,15 +304,9 @@ impl<T: Real, O: Optimizer<T>> Descent<T, O> {
     pub fn run<B: BatchObjective<T> + ?Sized>(
         &mut self,
         obj: &mut B,
-        mut observe: impl FnMut(&Self),
+        observe: impl FnMut(&Self),
     ) -> Status {
-        loop {
-            let status = self.step(obj);
-            observe(self);
-            if let Some(status) = status {
-                return status;
-            }
-        }
+        super::run_to_end(self, |run| run.step(obj), observe)
     }
 
     fn judge_evaluation(&self) -> Option<Status> {

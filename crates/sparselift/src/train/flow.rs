@@ -154,16 +154,7 @@ impl<T: Real> Flow<T> {
         obj: &mut O,
     ) -> Result<Self> {
         config.validate()?;
-        if theta0.len() != obj.dim() {
-            return Err(Error::invalid(
-                "flow",
-                format!(
-                    "θ(0) has {} entries but the objective has {} parameters",
-                    theta0.len(),
-                    obj.dim()
-                ),
-            ));
-        }
+        super::check_start(theta0.len(), obj.dim(), "flow")?;
         let mut grad = vec![T::zero(); theta0.len()];
         let loss = obj.loss_grad(&theta0, &mut grad);
         let mut flow = Flow {
@@ -275,15 +266,9 @@ impl<T: Real> Flow<T> {
     pub fn run<O: Objective<T> + ?Sized>(
         &mut self,
         obj: &mut O,
-        mut observe: impl FnMut(&Self),
+        observe: impl FnMut(&Self),
     ) -> Status {
-        loop {
-            let status = self.step(obj);
-            observe(self);
-            if let Some(status) = status {
-                return status;
-            }
-        }
+        super::run_to_end(self, |run| run.step(obj), observe)
     }
 
     fn after_step(&mut self) -> Option<Status> {

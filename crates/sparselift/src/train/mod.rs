@@ -53,8 +53,37 @@ pub use schedule::Schedule;
 pub use supervised::{Evaluation, Labels, Supervised};
 pub use trainer::Trainer;
 
+use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+
+/// Checks that `θ(0)` has as many entries (`len`) as the objective has parameters
+/// (`dim`); `runner` names the run in the error.
+fn check_start(len: usize, dim: usize, runner: &str) -> Result<()> {
+    if len == dim {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        runner,
+        format!("θ(0) has {len} entries but the objective has {dim} parameters"),
+    ))
+}
+
+/// The loop of [`Flow::run`] and [`Descent::run`]: `step`s `run` until it ends, calling
+/// `observe` after every step (the last one included), and returns the final status.
+fn run_to_end<R>(
+    run: &mut R,
+    mut step: impl FnMut(&mut R) -> Option<Status>,
+    mut observe: impl FnMut(&R),
+) -> Status {
+    loop {
+        let status = step(run);
+        observe(run);
+        if let Some(status) = status {
+            return status;
+        }
+    }
+}
 
 /// How a training run ended.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
