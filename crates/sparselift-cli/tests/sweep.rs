@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const EXPERIMENT: &str = r#"
@@ -40,11 +40,18 @@ impl Temp {
         std::fs::write(p.join("exp.toml"), EXPERIMENT).unwrap();
         Temp(p)
     }
-    fn exp(&self) -> String {
-        self.0.join("exp.toml").display().to_string()
-    }
     fn out(&self, name: &str) -> PathBuf {
         self.0.join(name)
+    }
+    /// `sparselift sweep` of the test experiment into `out`; further arguments go after.
+    fn sweep(&self, out: &Path) -> Command {
+        let exp = self.0.join("exp.toml");
+        sparselift(&[
+            "sweep",
+            exp.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
     }
 }
 
@@ -54,14 +61,19 @@ impl Drop for Temp {
     }
 }
 
-fn sparselift(args: &[&str]) -> std::process::Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_sparselift"))
-        .args(args)
-        .output()
-        .unwrap();
+/// The CLI binary with `args`.
+fn sparselift(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sparselift"));
+    cmd.args(args);
+    cmd
+}
+
+/// Runs `cmd` to the end and asserts that it succeeded.
+fn succeed(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap();
     assert!(
         out.status.success(),
-        "sparselift {args:?}: {}",
+        "{cmd:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     out
@@ -87,27 +99,14 @@ const TOTAL: usize = 30;
 fn a_killed_sweep_resumes_to_the_runs_of_an_uninterrupted_one() {
     let t = Temp::new("kill");
     let whole = t.out("whole");
-    sparselift(&[
-        "sweep",
-        &t.exp(),
-        "--out",
-        whole.to_str().unwrap(),
-        "--jobs",
-        "2",
-    ]);
+    succeed(t.sweep(&whole).args(["--jobs", "2"]));
     let expected = runs(&whole);
     assert_eq!(expected.len(), TOTAL);
 
     let killed = t.out("killed");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sparselift"))
-        .args([
-            "sweep",
-            &t.exp(),
-            "--out",
-            killed.to_str().unwrap(),
-            "--jobs",
-            "1",
-        ])
+    let mut child = t
+        .sweep(&killed)
+        .args(["--jobs", "1"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -127,15 +126,7 @@ fn a_killed_sweep_resumes_to_the_runs_of_an_uninterrupted_one() {
         "the kill must land mid-sweep ({at_kill} of {TOTAL} runs written)"
     );
 
-    let out = sparselift(&[
-        "sweep",
-        &t.exp(),
-        "--out",
-        killed.to_str().unwrap(),
-        "--resume",
-        "--jobs",
-        "2",
-    ]);
+    let out = succeed(t.sweep(&killed).args(["--resume", "--jobs", "2"]));
     assert!(String::from_utf8_lossy(&out.stderr).contains("already finished"));
     assert_eq!(runs(&killed), expected);
     assert!(killed.join("report.html").exists());
@@ -145,33 +136,19 @@ fn a_killed_sweep_resumes_to_the_runs_of_an_uninterrupted_one() {
 fn two_merged_shards_equal_the_unsharded_sweep() {
     let t = Temp::new("shards");
     let whole = t.out("whole");
-    sparselift(&["sweep", &t.exp(), "--out", whole.to_str().unwrap()]);
+    succeed(&mut t.sweep(&whole));
     let (a, b, merged) = (t.out("a"), t.out("b"), t.out("merged"));
-    sparselift(&[
-        "sweep",
-        &t.exp(),
-        "--out",
-        a.to_str().unwrap(),
-        "--shard",
-        "0/2",
-    ]);
-    sparselift(&[
-        "sweep",
-        &t.exp(),
-        "--out",
-        b.to_str().unwrap(),
-        "--shard",
-        "1/2",
-    ]);
+    succeed(t.sweep(&a).args(["--shard", "0/2"]));
+    succeed(t.sweep(&b).args(["--shard", "1/2"]));
     let (ra, rb) = (runs(&a), runs(&b));
     assert!(!ra.is_empty() && !rb.is_empty() && ra.is_disjoint(&rb));
-    sparselift(&[
+    succeed(&mut sparselift(&[
         "merge",
         a.to_str().unwrap(),
         b.to_str().unwrap(),
         "--out",
         merged.to_str().unwrap(),
-    ]);
+    ]));
     assert_eq!(runs(&merged), runs(&whole));
     assert!(merged.join("report.html").exists());
 }
@@ -180,25 +157,8 @@ fn two_merged_shards_equal_the_unsharded_sweep() {
 fn a_sweep_directory_is_not_overwritten_without_resume() {
     let t = Temp::new("again");
     let dir = t.out("d");
-    sparselift(&[
-        "sweep",
-        &t.exp(),
-        "--out",
-        dir.to_str().unwrap(),
-        "--shard",
-        "0/6",
-    ]);
-    let out = Command::new(env!("CARGO_BIN_EXE_sparselift"))
-        .args([
-            "sweep",
-            &t.exp(),
-            "--out",
-            dir.to_str().unwrap(),
-            "--shard",
-            "0/6",
-        ])
-        .output()
-        .unwrap();
+    succeed(t.sweep(&dir).args(["--shard", "0/6"]));
+    let out = t.sweep(&dir).args(["--shard", "0/6"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--resume"));
 }
