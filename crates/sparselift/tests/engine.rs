@@ -134,7 +134,9 @@ fn gradients_match_central_differences_on_random_lifts_of_random_dags() {
         let module = random_module(&mut rng);
         let lift = random_lift(&module, &mut rng);
         let net = Network::new(module, lift).unwrap();
-        let b = 3;
+        // Every fourth case at batch 32: vertex blocks of whole 32-lanes take the fused
+        // backward of sparse scalar edges.
+        let b = if case % 4 == 0 { 32 } else { 3 };
         let theta: Vec<f64> = net.init(case);
         let x: Vec<f64> = (0..net.module().input_dim() * b)
             .map(|_| rng.random_range(-1.0..1.0))
@@ -346,8 +348,8 @@ fn forward_and_backward_are_bit_identical_on_one_and_two_threads() {
     let net = Network::new(module.clone(), Lift::new(&module, fibers, edges).unwrap()).unwrap();
     let theta: Vec<f32> = net.init(1);
     // Batch 1 takes the inference path of the sparse loops; 80 has full register tiles
-    // and remainders.
-    for b in [1, 16, 80] {
+    // and remainders; 160, a multiple of 32, the fused backward of scalar edges.
+    for b in [1, 16, 80, 160] {
         let x: Vec<f32> = (0..8 * b).map(|_| rng.random_range(-1.0..1.0)).collect();
         let one = run_with_threads(1, &net, &theta, &x, b);
         let two = run_with_threads(2, &net, &theta, &x, b);

@@ -212,18 +212,21 @@ impl Network {
             for &e in m.in_edges(v) {
                 let edge = m.edge(e);
                 let gze: &[T] = if gz.is_empty() { &gy } else { &gz[edge.slot] };
-                let p = self.pass(theta, e, b);
-                p.weight_grad(gze, &ws.y[edge.from], &mut grad[self.param_range(e)]);
-                let u = m.vertex(edge.from);
-                let wanted = match u.role {
+                let wanted = match m.vertex(edge.from).role {
                     Role::Constant => false,
                     Role::Input => grad_x.is_some(),
                     _ => true,
                 };
-                if wanted {
+                let gy_from = wanted.then(|| {
                     let first = !std::mem::replace(&mut written[edge.from], true);
-                    p.backward_input(gze, &mut ws.gy[edge.from], first);
-                }
+                    (&mut ws.gy[edge.from][..], first)
+                });
+                self.pass(theta, e, b).backward(
+                    gze,
+                    &ws.y[edge.from],
+                    &mut grad[self.param_range(e)],
+                    gy_from,
+                );
             }
             ws.gy[v] = gy;
             ws.gz[v] = gz;

@@ -67,6 +67,38 @@ pub(super) fn split_by_targets<'a, T>(
     out
 }
 
+/// A slice that parallel tasks write at indices they know to be disjoint.
+struct Disjoint<'a, T> {
+    ptr: *mut T,
+    len: usize,
+    _borrow: std::marker::PhantomData<&'a mut [T]>,
+}
+
+// SAFETY: it hands out no references, only writes through `write`, whose callers promise
+// disjoint indices; `T: Send` values move between threads.
+unsafe impl<T: Send> Sync for Disjoint<'_, T> {}
+
+impl<'a, T> Disjoint<'a, T> {
+    fn new(s: &'a mut [T]) -> Self {
+        Disjoint {
+            ptr: s.as_mut_ptr(),
+            len: s.len(),
+            _borrow: std::marker::PhantomData,
+        }
+    }
+
+    /// Writes `v` at `i`.
+    ///
+    /// # Safety
+    /// No other thread reads or writes index `i` while this object lives.
+    unsafe fn write(&self, i: usize, v: T) {
+        assert!(i < self.len, "index {i} out of {}", self.len);
+        // SAFETY: in bounds (checked), exclusive (the caller's promise), and the borrow
+        // of the slice outlives `self`.
+        unsafe { self.ptr.add(i).write(v) }
+    }
+}
+
 /// Targets per parallel task: enough work to amortise scheduling.
 fn grain(work_per_item: usize) -> usize {
     (1 << 17) / work_per_item.max(1) + 1
@@ -111,6 +143,64 @@ impl<T: Real> EdgePass<'_, T> {
             });
     }
 
+    /// The weight gradient `gw` and, when asked, the input gradient `gy` (accumulated,
+    /// or overwritten with `overwrite`).
+    pub fn backward(&self, gz: &[T], y: &[T], gw: &mut [T], gy: Option<(&mut [T], bool)>) {
+        let len = self.src_numel * self.batch;
+        match (gy, self.kernel, self.bip.csc()) {
+            (Some((gy, overwrite)), Kernel::Scalar, Some(csc))
+                if len.is_multiple_of(simd::LANES) =>
+            {
+                self.backward_scalar(gz, y, gw, gy, overwrite, csc)
+            }
+            (gy, ..) => {
+                self.weight_grad(gz, y, gw);
+                if let Some((gy, overwrite)) = gy {
+                    self.backward_input(gz, gy, overwrite);
+                }
+            }
+        }
+    }
+
+    /// Both gradients of a sparse scalar edge in one sweep over sources (CSC order): each
+    /// `gz_t` is gathered once for `gy_s += w_st gz_t` and `gw_st = ⟨gz_t, y_s⟩` instead of
+    /// once for each. Bit for bit what [`Self::weight_grad`] and
+    /// [`Self::backward_input`] compute.
+    fn backward_scalar(
+        &self,
+        gz: &[T],
+        y: &[T],
+        gw: &mut [T],
+        gy: &mut [T],
+        overwrite: bool,
+        (off, dst, perm): (&[u32], &[u32], &[u32]),
+    ) {
+        let len = self.src_numel * self.batch;
+        let w_csc = self.scalar_weights_csc(perm);
+        let gw = Disjoint::new(gw);
+        let work = 2 * len * (perm.len() / self.bip.n_src().max(1)).max(1);
+        gy.par_chunks_mut(len)
+            .with_min_len(grain(work))
+            .enumerate()
+            .for_each_init(Vec::new, |partial, (s, gys)| {
+                let (a, b) = (off[s] as usize, off[s + 1] as usize);
+                simd::gather_rows_dots(
+                    gys,
+                    overwrite,
+                    &y[s * len..][..len],
+                    gz,
+                    b - a,
+                    |j| dst[a + j] as usize,
+                    |j| w_csc[a + j],
+                    partial,
+                    // SAFETY: `perm` is a permutation of the lifted edges (a Bipartite
+                    // invariant) and positions `a..b` belong to source `s` alone, so each
+                    // weight's gradient is written by exactly one task.
+                    |j, v| unsafe { gw.write(perm[a + j] as usize, v) },
+                );
+            });
+    }
+
     /// `gy_s += Σ_{s → t} Mᵀ(w_st, gz_t)` for every source `s`; with `overwrite`, `gy_s =`.
     pub fn backward_input(&self, gz: &[T], gy: &mut [T], overwrite: bool) {
         if self.bip.is_complete() && dense::backward_input(self, gz, gy, !overwrite) {
@@ -122,14 +212,8 @@ impl<T: Real> EdgePass<'_, T> {
             self.batch,
         );
         let work = sb * (self.bip.num_edges() / self.bip.n_src().max(1)).max(1);
-        // Scalar weights in CSC order, read in sequence by the loop below instead of
-        // through the permutation once per register tile.
-        let w_csc: Vec<T> = match (self.kernel, self.bip.csc()) {
-            (Kernel::Scalar, Some((_, _, perm))) => perm
-                .par_iter()
-                .with_min_len(1 << 14)
-                .map(|&p| self.w[p as usize])
-                .collect(),
+        let w_csc = match (self.kernel, self.bip.csc()) {
+            (Kernel::Scalar, Some((_, _, perm))) => self.scalar_weights_csc(perm),
             _ => Vec::new(),
         };
         gy.par_chunks_mut(sb)
@@ -153,6 +237,15 @@ impl<T: Real> EdgePass<'_, T> {
                     })
                 }
             });
+    }
+
+    /// The weights of a scalar edge in CSC order: the loops by source read them in
+    /// sequence instead of through the permutation once per register tile.
+    fn scalar_weights_csc(&self, perm: &[u32]) -> Vec<T> {
+        perm.par_iter()
+            .with_min_len(1 << 14)
+            .map(|&p| self.w[p as usize])
+            .collect()
     }
 
     /// `gw_st = ∂⟨gz_t, M(w_st, y_s)⟩/∂w_st` for every lifted edge.

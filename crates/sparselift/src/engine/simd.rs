@@ -12,6 +12,10 @@ use multiversion::multiversion;
 /// Scalars of a target block accumulated in registers at a time.
 const TILE: usize = 64;
 
+/// The register tile of what is left of a block after whole [`TILE`]s (batches of 16 to
+/// 63 samples live entirely here).
+const NARROW: usize = TILE / 4;
+
 /// `z += a x`.
 #[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
 pub fn axpy<T: Real>(a: T, x: &[T], z: &mut [T]) {
@@ -22,7 +26,7 @@ pub fn axpy<T: Real>(a: T, x: &[T], z: &mut [T]) {
 
 /// Partial sums of [`dot`]: enough independent chains to hide the add latency on every
 /// vector width.
-const LANES: usize = 32;
+pub const LANES: usize = 32;
 
 /// `Σ x_i y_i` with [`LANES`] interleaved partial sums, reduced pairwise — a fixed order,
 /// so it vectorises and stays deterministic.
@@ -149,6 +153,20 @@ pub fn gather_rows<T: Real>(
         z[start..start + TILE].copy_from_slice(&acc);
         start += TILE;
     }
+    while start + NARROW <= len {
+        let mut acc = [T::zero(); NARROW];
+        if !overwrite {
+            acc.copy_from_slice(&z[start..start + NARROW]);
+        }
+        for j in 0..count {
+            let (w, src) = (weight(j), &y[row(j) * len + start..][..NARROW]);
+            for i in 0..NARROW {
+                acc[i] += w * src[i];
+            }
+        }
+        z[start..start + NARROW].copy_from_slice(&acc);
+        start += NARROW;
+    }
     if start < len {
         let zt = &mut z[start..];
         if overwrite {
@@ -160,6 +178,81 @@ pub fn gather_rows<T: Real>(
                 *z += w * s;
             }
         }
+    }
+}
+
+/// The two gradients of a source's sparse scalar edges in one sweep: `gy += Σ_j weight(j)
+/// · g_j` exactly as [`gather_rows`] computes it, and `out(j, g_j · ys)` exactly as
+/// [`dot`] computes it, where `g_j = gz[row(j)·len ..][..len]`, `len = gy.len()`, a
+/// multiple of [`LANES`] (`gy = Σ …` with `overwrite`). Each `g_j` is loaded once for
+/// both. `partial` is scratch.
+#[allow(clippy::too_many_arguments)]
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
+pub fn gather_rows_dots<T: Real>(
+    gy: &mut [T],
+    overwrite: bool,
+    ys: &[T],
+    gz: &[T],
+    count: usize,
+    row: impl Fn(usize) -> usize,
+    weight: impl Fn(usize) -> T,
+    partial: &mut Vec<[T; LANES]>,
+    mut out: impl FnMut(usize, T),
+) {
+    let len = gy.len();
+    assert!(
+        len.is_multiple_of(LANES),
+        "gather_rows_dots needs whole lanes"
+    );
+    partial.clear();
+    partial.resize(count, [T::zero(); LANES]);
+    let mut start = 0;
+    let tiles = (overwrite, ys, gz, &row, &weight);
+    dots_tiles::<T, { 4 * LANES }>(gy, &mut start, tiles, partial);
+    dots_tiles::<T, LANES>(gy, &mut start, tiles, partial);
+    for (j, p) in partial.iter().enumerate() {
+        out(j, reduce(*p, &[], &[]));
+    }
+}
+
+/// The tiles of `W` scalars of [`gather_rows_dots`] from `start` on, as far as they fit.
+#[inline(always)]
+#[allow(clippy::type_complexity)]
+fn dots_tiles<T: Real, const W: usize>(
+    gy: &mut [T],
+    start: &mut usize,
+    (overwrite, ys, gz, row, weight): (
+        bool,
+        &[T],
+        &[T],
+        &impl Fn(usize) -> usize,
+        &impl Fn(usize) -> T,
+    ),
+    partial: &mut [[T; LANES]],
+) {
+    let len = gy.len();
+    while *start + W <= len {
+        let s = *start;
+        let mut acc = [T::zero(); W];
+        if !overwrite {
+            acc.copy_from_slice(&gy[s..s + W]);
+        }
+        let yt = &ys[s..s + W];
+        for (j, p) in partial.iter_mut().enumerate() {
+            let (w, g) = (weight(j), &gz[row(j) * len + s..][..W]);
+            for i in 0..W {
+                acc[i] += w * g[i];
+            }
+            let mut lanes = *p;
+            for h in 0..W / LANES {
+                for l in 0..LANES {
+                    lanes[l] += g[h * LANES + l] * yt[h * LANES + l];
+                }
+            }
+            *p = lanes;
+        }
+        gy[s..s + W].copy_from_slice(&acc);
+        *start += W;
     }
 }
 
@@ -177,7 +270,7 @@ mod tests {
     #[test]
     fn row_kernels_equal_their_definitions_bit_for_bit() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
-        for len in [1, 3, 31, 32, 64, 100, 256, 300] {
+        for len in [1, 3, 16, 31, 32, 64, 100, 160, 256, 300, 384] {
             for count in [0, 1, 3, 4, 5, 9] {
                 let rows = 7;
                 let y = random(&mut rng, rows * len);
@@ -224,6 +317,36 @@ mod tests {
                     z.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits()),
                     "gather_rows len {len} count {count}"
                 );
+
+                if len % LANES == 0 {
+                    // Fused: the same input gradient and, per row, the same dot.
+                    let ys = random(&mut rng, len);
+                    let mut gy = x.clone();
+                    let mut fused = vec![f32::NAN; count];
+                    let (row, wt) = (|j: usize| idx[j], |j: usize| w[j]);
+                    let mut scratch = Vec::new();
+                    gather_rows_dots(
+                        &mut gy,
+                        false,
+                        &ys,
+                        &y,
+                        count,
+                        row,
+                        wt,
+                        &mut scratch,
+                        |j, v| fused[j] = v,
+                    );
+                    assert!(
+                        gy.iter()
+                            .zip(&want)
+                            .all(|(a, b)| a.to_bits() == b.to_bits()),
+                        "gather_rows_dots len {len} count {count}"
+                    );
+                    for (j, &d) in fused.iter().enumerate() {
+                        let want = dot(&y[idx[j] * len..][..len], &ys);
+                        assert_eq!(d.to_bits(), want.to_bits(), "fused dot len {len} row {j}");
+                    }
+                }
             }
         }
     }
