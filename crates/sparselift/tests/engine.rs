@@ -12,7 +12,7 @@ use sparselift::zoo;
 /// shapes [3] and [2, 3]; hidden vertices pick a shape and an activation, then in-edges
 /// from earlier vertices with an op that fits the two shapes.
 fn random_module(rng: &mut ChaCha8Rng) -> Module {
-    let shapes: [&[usize]; 4] = [&[3], &[4], &[2, 3], &[2, 4]];
+    let shapes: [&[usize]; 5] = [&[1], &[3], &[4], &[2, 3], &[2, 4]];
     // Every activation the engine computes: all but the attention ones.
     let acts: Vec<Activation> = Activation::ALL
         .into_iter()
@@ -48,12 +48,18 @@ fn random_module(rng: &mut ChaCha8Rng) -> Module {
             let mut ops = vec![Op::Linear];
             if *s == shape {
                 ops.extend([Op::Scalar, Op::Identity, Op::TokenMix]);
-                ops.push(Op::Conv(if s.len() == 1 { vec![3] } else { vec![1, 3] }));
+                ops.push(Op::Conv(if s.len() == 1 {
+                    vec![3.min(s[0])]
+                } else {
+                    vec![1, 3]
+                }));
             }
             b.edge(src, &name, ops[rng.random_range(0..ops.len())].clone());
         }
         if act != Activation::Product && shape.len() == 1 && rng.random_bool(0.5) {
-            b.edge("one", &name, Op::Linear);
+            // A scalar bias into a [1] vertex is fused with its activation by the engine.
+            let op = if shape == [1] { Op::Scalar } else { Op::Linear };
+            b.edge("one", &name, op);
         }
         made.push((name, shape));
     }

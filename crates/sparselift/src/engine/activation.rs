@@ -3,6 +3,7 @@
 //! Elementwise activations see the sum of their pre-activations, so the engine keeps a
 //! single summed pre-activation buffer for them; `product` keeps one buffer per slot.
 
+use super::simd::dot;
 use crate::module::Activation;
 use crate::Real;
 use rayon::prelude::*;
@@ -125,6 +126,44 @@ pub fn forward<T: Real>(a: Activation, z: &[T], y: &mut [T]) {
         y.par_chunks_mut(CHUNK)
             .zip(z.par_chunks(CHUNK))
             .for_each(|(y, z)| y.iter_mut().zip(z).for_each(|(y, &z)| *y = f(z)))
+    })
+}
+
+/// `z_t += bias[t]`, then `y = φ(z)`, in one pass over the buffers (blocks of `z.len() /
+/// bias.len()` scalars per target): a bias edge fused with the activation it feeds.
+pub fn forward_biased<T: Real>(a: Activation, z: &mut [T], y: &mut [T], bias: &[T]) {
+    let block = z.len() / bias.len().max(1);
+    let targets = CHUNK / block.max(1) + 1;
+    per_activation!(a, f, phi::<T>, {
+        z.par_chunks_mut(block * targets)
+            .zip(y.par_chunks_mut(block * targets))
+            .zip(bias.par_chunks(targets))
+            .for_each(|((z, y), bias)| {
+                for ((zt, yt), &b) in z.chunks_mut(block).zip(y.chunks_mut(block)).zip(bias) {
+                    for (z, y) in zt.iter_mut().zip(yt) {
+                        *z += b;
+                        *y = f(*z);
+                    }
+                }
+            })
+    })
+}
+
+/// `g ⟵ g ⊙ φ'(z)` and the bias gradient `gb[t] = Σ g_t` (as [`dot`] with `ones`, a
+/// block of ones), in one pass: the backward of [`forward_biased`].
+pub fn backward_biased<T: Real>(a: Activation, z: &[T], g: &mut [T], ones: &[T], gb: &mut [T]) {
+    let block = ones.len();
+    let targets = CHUNK / block.max(1) + 1;
+    per_activation!(a, f, dphi::<T>, {
+        g.par_chunks_mut(block * targets)
+            .zip(z.par_chunks(block * targets))
+            .zip(gb.par_chunks_mut(targets))
+            .for_each(|((g, z), gb)| {
+                for ((gt, zt), gb) in g.chunks_mut(block).zip(z.chunks(block)).zip(gb) {
+                    gt.iter_mut().zip(zt).for_each(|(g, &z)| *g *= f(z));
+                    *gb = dot(gt, ones);
+                }
+            })
     })
 }
 

@@ -1,7 +1,7 @@
 //! Whole-network passes: forward in topological order, backward in reverse.
 
 use super::propagate::EdgePass;
-use super::{activation, buffer, Network};
+use super::{activation, buffer, Kernel, Network};
 use crate::module::{Activation, Role};
 use crate::Real;
 
@@ -110,7 +110,8 @@ impl Network {
                     let mut z = std::mem::take(&mut ws.z[v]);
                     // The first edge into a slot overwrites it; later ones accumulate.
                     let mut written = vec![false; z.len()];
-                    for &e in m.in_edges(v) {
+                    let bias = self.fused_bias(v);
+                    for &e in m.in_edges(v).iter().filter(|&&e| Some(e) != bias) {
                         let slot = if z.len() == 1 { 0 } else { m.edge(e).slot };
                         let first = !std::mem::replace(&mut written[slot], true);
                         self.pass(theta, e, b)
@@ -126,7 +127,15 @@ impl Network {
                                 *y = a * c;
                             }
                         }
-                        a => activation::forward(a, &z[0], y),
+                        a => match bias {
+                            Some(e) => activation::forward_biased(
+                                a,
+                                &mut z[0],
+                                y,
+                                &theta[self.param_range(e)],
+                            ),
+                            None => activation::forward(a, &z[0], y),
+                        },
                     }
                     ws.z[v] = z;
                 }
@@ -134,6 +143,22 @@ impl Network {
         }
         self.gather_outputs(ws);
         &ws.out
+    }
+
+    /// The bias edge of `v` that its activation's pass takes over, if any: the last edge
+    /// into an elementwise vertex, a scalar edge from a constant of fiber 1. Both passes
+    /// then run once over `v`'s buffers instead of twice.
+    fn fused_bias(&self, v: usize) -> Option<usize> {
+        let m = &self.module;
+        let &e = m.in_edges(v).last()?;
+        let from = m.edge(e).from;
+        let fused = m.vertex(v).activation.is_elementwise()
+            && self.kernels[e] == Kernel::Scalar
+            && m.vertex(from).role == Role::Constant
+            && m.vertex(from).numel() == m.vertex(v).numel()
+            && self.lift.fiber(from) == 1
+            && self.lift.edge(e).is_complete();
+        fused.then_some(e)
     }
 
     fn gather_outputs<T: Real>(&self, ws: &mut Workspace<T>) {
@@ -199,6 +224,7 @@ impl Network {
                 buffer::zero(&mut gy); // no path to an output
             }
             let mut gz = std::mem::take(&mut ws.gz[v]);
+            let bias = self.fused_bias(v);
             let z = &ws.z[v];
             match vert.activation {
                 Activation::Product => {
@@ -207,9 +233,18 @@ impl Network {
                         gz[1][i] = gy[i] * z[0][i];
                     }
                 }
-                a => activation::backward(a, &z[0], &mut gy),
+                a => match bias {
+                    Some(e) => activation::backward_biased(
+                        a,
+                        &z[0],
+                        &mut gy,
+                        &ws.y[m.edge(e).from],
+                        &mut grad[self.param_range(e)],
+                    ),
+                    None => activation::backward(a, &z[0], &mut gy),
+                },
             }
-            for &e in m.in_edges(v) {
+            for &e in m.in_edges(v).iter().filter(|&&e| Some(e) != bias) {
                 let edge = m.edge(e);
                 let gze: &[T] = if gz.is_empty() { &gy } else { &gz[edge.slot] };
                 let wanted = match m.vertex(edge.from).role {
