@@ -153,6 +153,17 @@ impl<T: Real> EdgePass<'_, T> {
             {
                 self.backward_scalar(gz, y, gw, gy, overwrite, csc)
             }
+            (
+                Some((gy, overwrite)),
+                &Kernel::Linear {
+                    rows: 1,
+                    inp: 1,
+                    out,
+                },
+                _,
+            ) if self.is_readout() && len.is_multiple_of(simd::LANES) => {
+                self.backward_readout(gz, y, gw, gy, overwrite, out)
+            }
             (gy, ..) => {
                 self.weight_grad(gz, y, gw);
                 if let Some((gy, overwrite)) = gy {
@@ -197,6 +208,46 @@ impl<T: Real> EdgePass<'_, T> {
                     // invariant) and positions `a..b` belong to source `s` alone, so each
                     // weight's gradient is written by exactly one task.
                     |j, v| unsafe { gw.write(perm[a + j] as usize, v) },
+                );
+            });
+    }
+
+    /// Whether this edge joins every copy of a source to the single copy of its target:
+    /// a network's readout, such as a hidden layer into the output.
+    fn is_readout(&self) -> bool {
+        self.bip.n_dst() == 1 && self.bip.is_complete()
+    }
+
+    /// Both gradients of a readout whose op is `linear` from scalars to `out` elements, in
+    /// one sweep over sources: `gy_s += Σ_o w_so gz_o` and `gw_so = ⟨gz_o, y_s⟩`, with the
+    /// `out` rows of `gz` (one per output element) staying in cache. As GEMMs these
+    /// products have a side of `out` (10 for classes) and run far below the machine's
+    /// rate; here each source's rows are read and written once.
+    fn backward_readout(
+        &self,
+        gz: &[T],
+        y: &[T],
+        gw: &mut [T],
+        gy: &mut [T],
+        overwrite: bool,
+        out: usize,
+    ) {
+        let len = self.batch;
+        gy.par_chunks_mut(len)
+            .zip(gw.par_chunks_mut(out))
+            .with_min_len(grain(2 * len * out))
+            .enumerate()
+            .for_each_init(Vec::new, |partial, (s, (gys, gws))| {
+                simd::gather_rows_dots(
+                    gys,
+                    overwrite,
+                    &y[s * len..][..len],
+                    gz,
+                    out,
+                    |o| o,
+                    |o| self.w[s * out + o],
+                    partial,
+                    |o, v| gws[o] = v,
                 );
             });
     }
