@@ -18,6 +18,8 @@ pub struct Workspace<T> {
     gy: Vec<Vec<T>>,
     /// `∂L/∂z` per slot for activations with several arguments.
     gz: Vec<Vec<Vec<T>>>,
+    /// Per base edge, scratch for the weights of a sparse scalar edge in CSC order.
+    w_csc: Vec<Vec<T>>,
     out: Vec<T>,
 }
 
@@ -48,6 +50,7 @@ impl<T: Real> Workspace<T> {
             z,
             gy: (0..n).map(|v| buffer::zeroed(size(v))).collect(),
             gz,
+            w_csc: vec![Vec::new(); m.edges().len()],
             out: vec![T::zero(); m.output_dim() * batch],
         }
     }
@@ -261,6 +264,7 @@ impl Network {
                     &ws.y[edge.from],
                     &mut grad[self.param_range(e)],
                     gy_from,
+                    &mut ws.w_csc[e],
                 );
             }
             ws.gy[v] = gy;

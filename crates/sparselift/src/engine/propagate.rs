@@ -99,6 +99,10 @@ impl<'a, T> Disjoint<'a, T> {
     }
 }
 
+/// Bytes of source rows a readout's forward pass sums per parallel task (1024 rows at
+/// most): well within an L2 cache, which then serves each row once per output element.
+const READOUT_BLOCK_BYTES: usize = 1 << 18;
+
 /// Targets per parallel task: enough work to amortise scheduling.
 fn grain(work_per_item: usize) -> usize {
     (1 << 17) / work_per_item.max(1) + 1
@@ -112,6 +116,16 @@ impl<T: Real> EdgePass<'_, T> {
     /// `z_t += Σ_{s → t} M(w_st, y_s)` for every target `t`; with `overwrite`, `z_t =`:
     /// the first edge into a buffer spares the pass that would zero it.
     pub fn forward(&self, y: &[T], z: &mut [T], overwrite: bool) {
+        if let &Kernel::Linear {
+            rows: 1,
+            inp: 1,
+            out,
+        } = self.kernel
+        {
+            if self.is_readout() && self.batch.is_multiple_of(simd::LANES) {
+                return self.forward_readout(y, z, overwrite, out);
+            }
+        }
         if self.bip.is_complete() && dense::forward(self, y, z, !overwrite) {
             return;
         }
@@ -144,14 +158,31 @@ impl<T: Real> EdgePass<'_, T> {
     }
 
     /// The weight gradient `gw` and, when asked, the input gradient `gy` (accumulated,
-    /// or overwritten with `overwrite`).
-    pub fn backward(&self, gz: &[T], y: &[T], gw: &mut [T], gy: Option<(&mut [T], bool)>) {
+    /// or overwritten with `overwrite`). `w_csc` holds the weights of a sparse scalar
+    /// edge in CSC order for the loops by source: scratch kept between calls, since a
+    /// fresh allocation of that size costs page faults on every call.
+    pub fn backward(
+        &self,
+        gz: &[T],
+        y: &[T],
+        gw: &mut [T],
+        gy: Option<(&mut [T], bool)>,
+        w_csc: &mut Vec<T>,
+    ) {
         let len = self.src_numel * self.batch;
+        if let (Some(_), Kernel::Scalar, Some((_, _, perm))) = (&gy, self.kernel, self.bip.csc()) {
+            w_csc.resize(perm.len(), T::zero());
+            w_csc
+                .par_iter_mut()
+                .zip(perm)
+                .with_min_len(1 << 14)
+                .for_each(|(w, &p)| *w = self.w[p as usize]);
+        }
         match (gy, self.kernel, self.bip.csc()) {
             (Some((gy, overwrite)), Kernel::Scalar, Some(csc))
                 if len.is_multiple_of(simd::LANES) =>
             {
-                self.backward_scalar(gz, y, gw, gy, overwrite, csc)
+                self.backward_scalar(gz, y, gw, (gy, overwrite), csc, w_csc)
             }
             (
                 Some((gy, overwrite)),
@@ -167,7 +198,7 @@ impl<T: Real> EdgePass<'_, T> {
             (gy, ..) => {
                 self.weight_grad(gz, y, gw);
                 if let Some((gy, overwrite)) = gy {
-                    self.backward_input(gz, gy, overwrite);
+                    self.backward_input(gz, gy, overwrite, w_csc);
                 }
             }
         }
@@ -182,12 +213,11 @@ impl<T: Real> EdgePass<'_, T> {
         gz: &[T],
         y: &[T],
         gw: &mut [T],
-        gy: &mut [T],
-        overwrite: bool,
+        (gy, overwrite): (&mut [T], bool),
         (off, dst, perm): (&[u32], &[u32], &[u32]),
+        w_csc: &[T],
     ) {
         let len = self.src_numel * self.batch;
-        let w_csc = self.scalar_weights_csc(perm);
         let gw = Disjoint::new(gw);
         let work = 2 * len * (perm.len() / self.bip.n_src().max(1)).max(1);
         gy.par_chunks_mut(len)
@@ -216,6 +246,37 @@ impl<T: Real> EdgePass<'_, T> {
     /// a network's readout, such as a hidden layer into the output.
     fn is_readout(&self) -> bool {
         self.bip.n_dst() == 1 && self.bip.is_complete()
+    }
+
+    /// The forward pass of a readout whose op is `linear` from scalars to `out` elements,
+    /// at a batch of whole vectors (narrower ones go to the GEMM):
+    /// `z_o = Σ_s w_so y_s`, summed over fixed blocks of sources — each block's rows stay
+    /// in cache while the `out` sums gather them — whose partial sums are then added in
+    /// order, the same on any thread count. As a GEMM this product has `out` rows (10 for
+    /// classes) and runs far below the machine's rate.
+    fn forward_readout(&self, y: &[T], z: &mut [T], overwrite: bool, out: usize) {
+        let (len, n) = (self.batch, self.bip.n_src());
+        let block = (READOUT_BLOCK_BYTES / (len * size_of::<T>())).clamp(1, 1024);
+        let parts: Vec<Vec<T>> = (0..n)
+            .step_by(block)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|s0| {
+                let count = block.min(n - s0);
+                let mut part = vec![T::zero(); out * len];
+                for (o, zo) in part.chunks_mut(len).enumerate() {
+                    let w = |j: usize| self.w[(s0 + j) * out + o];
+                    simd::gather_rows(zo, true, &y[s0 * len..], count, |j| j, w);
+                }
+                part
+            })
+            .collect();
+        if overwrite {
+            z.fill(T::zero());
+        }
+        for part in &parts {
+            z.iter_mut().zip(part).for_each(|(z, &p)| *z += p);
+        }
     }
 
     /// Both gradients of a readout whose op is `linear` from scalars to `out` elements, in
@@ -253,7 +314,8 @@ impl<T: Real> EdgePass<'_, T> {
     }
 
     /// `gy_s += Σ_{s → t} Mᵀ(w_st, gz_t)` for every source `s`; with `overwrite`, `gy_s =`.
-    pub fn backward_input(&self, gz: &[T], gy: &mut [T], overwrite: bool) {
+    /// `w_csc`: a sparse scalar edge's weights in CSC order.
+    fn backward_input(&self, gz: &[T], gy: &mut [T], overwrite: bool, w_csc: &[T]) {
         if self.bip.is_complete() && dense::backward_input(self, gz, gy, !overwrite) {
             return;
         }
@@ -263,10 +325,6 @@ impl<T: Real> EdgePass<'_, T> {
             self.batch,
         );
         let work = sb * (self.bip.num_edges() / self.bip.n_src().max(1)).max(1);
-        let w_csc = match (self.kernel, self.bip.csc()) {
-            (Kernel::Scalar, Some((_, _, perm))) => self.scalar_weights_csc(perm),
-            _ => Vec::new(),
-        };
         gy.par_chunks_mut(sb)
             .with_min_len(grain(work))
             .enumerate()
@@ -288,15 +346,6 @@ impl<T: Real> EdgePass<'_, T> {
                     })
                 }
             });
-    }
-
-    /// The weights of a scalar edge in CSC order: the loops by source read them in
-    /// sequence instead of through the permutation once per register tile.
-    fn scalar_weights_csc(&self, perm: &[u32]) -> Vec<T> {
-        perm.par_iter()
-            .with_min_len(1 << 14)
-            .map(|&p| self.w[p as usize])
-            .collect()
     }
 
     /// `gw_st = ∂⟨gz_t, M(w_st, y_s)⟩/∂w_st` for every lifted edge.
