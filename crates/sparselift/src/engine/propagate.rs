@@ -225,6 +225,9 @@ impl<T: Real> EdgePass<'_, T> {
             .enumerate()
             .for_each_init(Vec::new, |partial, (s, gys)| {
                 let (a, b) = (off[s] as usize, off[s + 1] as usize);
+                if let Some(next) = y.get((s + 1) * len..(s + 2) * len) {
+                    simd::prefetch_once(next);
+                }
                 simd::gather_rows_dots(
                     gys,
                     overwrite,
