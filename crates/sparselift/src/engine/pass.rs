@@ -18,8 +18,9 @@ pub struct Workspace<T> {
     gy: Vec<Vec<T>>,
     /// `∂L/∂z` per slot for activations with several arguments.
     gz: Vec<Vec<Vec<T>>>,
-    /// Per base edge, scratch for the weights of a sparse scalar edge in CSC order.
-    w_csc: Vec<Vec<T>>,
+    /// Scratch for the weights of a sparse scalar edge in CSC order during its backward
+    /// pass, shared by the edges: as large as the largest.
+    w_csc: Vec<T>,
     out: Vec<T>,
 }
 
@@ -50,7 +51,7 @@ impl<T: Real> Workspace<T> {
             z,
             gy: (0..n).map(|v| buffer::zeroed(size(v))).collect(),
             gz,
-            w_csc: vec![Vec::new(); m.edges().len()],
+            w_csc: Vec::new(),
             out: vec![T::zero(); m.output_dim() * batch],
         }
     }
@@ -264,7 +265,7 @@ impl Network {
                     &ws.y[edge.from],
                     &mut grad[self.param_range(e)],
                     gy_from,
-                    &mut ws.w_csc[e],
+                    &mut ws.w_csc,
                 );
             }
             ws.gy[v] = gy;
