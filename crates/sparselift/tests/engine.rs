@@ -140,9 +140,14 @@ fn gradients_match_central_differences_on_random_lifts_of_random_dags() {
         let module = random_module(&mut rng);
         let lift = random_lift(&module, &mut rng);
         let net = Network::new(module, lift).unwrap();
-        // Every fourth case at batch 32: vertex blocks of whole 32-lanes take the fused
-        // backward of sparse scalar edges.
-        let b = if case % 4 == 0 { 32 } else { 3 };
+        // Every fourth case at a batch of whole vectors, which takes the fused backward of
+        // sparse scalar edges; every eighth at a whole register tile, which also takes
+        // the fused backward of readouts.
+        let b = match case % 8 {
+            0 => 128,
+            4 => 32,
+            _ => 3,
+        };
         let theta: Vec<f64> = net.init(case);
         let x: Vec<f64> = (0..net.module().input_dim() * b)
             .map(|_| rng.random_range(-1.0..1.0))

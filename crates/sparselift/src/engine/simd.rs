@@ -14,7 +14,7 @@ use multiversion::multiversion;
 /// hardware prefetchers follow (128 against 64: 1.5× on a random gather from a 16 MiB
 /// block, one thread); on AVX2 the tile spills to the stack, which costs speed, not
 /// results.
-const TILE: usize = 128;
+pub const TILE: usize = 128;
 
 /// Rows ahead whose next tile is requested from memory while the current row is summed:
 /// the loop's own loads keep too few cache misses in flight to cover the latency of a
@@ -253,6 +253,7 @@ pub fn gather_rows_dots<T: Real>(
     let mut start = 0;
     let tiles = (overwrite, ys, gz, &row, &weight);
     dots_tiles::<T, { 8 * LANES }>(gy, &mut start, tiles, partial);
+    dots_tiles::<T, { 2 * LANES }>(gy, &mut start, tiles, partial);
     dots_tiles::<T, LANES>(gy, &mut start, tiles, partial);
     for (j, p) in partial.iter().enumerate() {
         out(j, reduce(*p, &[], &[]));
