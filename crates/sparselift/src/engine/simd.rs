@@ -21,24 +21,37 @@ pub const TILE: usize = 128;
 /// random row in a block larger than the L2 cache (fused backward at n = 16384: 1.25×).
 const AHEAD: usize = 8;
 
-/// Asks the cache for the `bytes` from `row` on: a hint that neither reads memory nor
-/// faults, so any address will do, and results cannot change.
+/// At row `j` of `count`, asks the cache for the `W` scalars of `data` from `at(j +
+/// AHEAD)` on, if that row exists: a hint that neither reads memory nor faults, so any
+/// address will do, and results cannot change.
 #[inline(always)]
-fn prefetch<T>(row: *const T, bytes: usize) {
+fn prefetch_ahead<T, const W: usize>(
+    data: &[T],
+    j: usize,
+    count: usize,
+    at: impl Fn(usize) -> usize,
+) {
+    if j + AHEAD >= count {
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
-    for line in (0..bytes).step_by(64) {
-        let p = row.cast::<i8>().wrapping_add(line);
+    for line in (0..size_of::<[T; W]>()).step_by(64) {
+        let p = data
+            .as_ptr()
+            .wrapping_add(at(j + AHEAD))
+            .cast::<i8>()
+            .wrapping_add(line);
         // SAFETY: prefetching has no architectural effect and never faults.
         unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p) }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = (row, bytes);
+    let _ = (data, at);
 }
 
 /// Asks for `data`, about to be read once, without letting it displace the outer cache
 /// levels: a sweep that streams one buffer past random rows of another keeps more of
 /// those rows in the last-level cache (fused backward at n = 16384: 1.05×). A hint, as
-/// [`prefetch`].
+/// [`prefetch_ahead`].
 #[inline]
 pub fn prefetch_once<T>(data: &[T]) {
     #[cfg(target_arch = "x86_64")]
@@ -185,10 +198,7 @@ pub fn gather_rows<T: Real>(
             acc.copy_from_slice(&z[start..start + TILE]);
         }
         for j in 0..count {
-            if j + AHEAD < count {
-                let ahead = y.as_ptr().wrapping_add(row(j + AHEAD) * len + start);
-                prefetch(ahead, size_of::<[T; TILE]>());
-            }
+            prefetch_ahead::<T, TILE>(y, j, count, |r| row(r) * len + start);
             let (w, src) = (weight(j), &y[row(j) * len + start..][..TILE]);
             for i in 0..TILE {
                 acc[i] += w * src[i];
@@ -286,10 +296,7 @@ fn dots_tiles<T: Real, const W: usize>(
         let yt: [T; W] = std::array::from_fn(|i| ys[s + i]);
         let count = partial.len();
         for (j, p) in partial.iter_mut().enumerate() {
-            if j + AHEAD < count {
-                let ahead = gz.as_ptr().wrapping_add(row(j + AHEAD) * len + s);
-                prefetch(ahead, size_of::<[T; W]>());
-            }
+            prefetch_ahead::<T, W>(gz, j, count, |r| row(r) * len + s);
             let (w, g) = (weight(j), &gz[row(j) * len + s..][..W]);
             for i in 0..W {
                 acc[i] += w * g[i];
