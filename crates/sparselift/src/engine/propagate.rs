@@ -157,12 +157,7 @@ impl<T: Real> EdgePass<'_, T> {
     ) {
         let len = self.src_numel * self.batch;
         if let (Some(_), Kernel::Scalar, Some((_, _, perm))) = (&gy, self.kernel, self.bip.csc()) {
-            w_csc.resize(perm.len(), T::zero());
-            w_csc
-                .par_iter_mut()
-                .zip(perm)
-                .with_min_len(1 << 14)
-                .for_each(|(w, &p)| *w = self.w[p as usize]);
+            self.scalar_weights_csc(perm, w_csc);
         }
         match (gy, self.kernel, self.bip.csc()) {
             (Some((gy, overwrite)), Kernel::Scalar, Some(csc))
@@ -229,6 +224,17 @@ impl<T: Real> EdgePass<'_, T> {
                     |j, v| unsafe { gw.write(perm[a + j] as usize, v) },
                 );
             });
+    }
+
+    /// The weights of a scalar edge in CSC order, into `w_csc`: the loops by source read
+    /// them in sequence instead of through the permutation once per register tile.
+    fn scalar_weights_csc(&self, perm: &[u32], w_csc: &mut Vec<T>) {
+        w_csc.resize(perm.len(), T::zero());
+        w_csc
+            .par_iter_mut()
+            .zip(perm)
+            .with_min_len(1 << 14)
+            .for_each(|(w, &p)| *w = self.w[p as usize]);
     }
 
     /// Whether this edge joins every copy of a source to the single copy of its target:
