@@ -186,6 +186,85 @@ fn gradients_match_central_differences_on_random_lifts_of_random_dags() {
     );
 }
 
+/// A sparse lift of the zoo MLP `3 → n → n → 2`, with bias edges: the input edge complete
+/// (a GEMM), the hidden one `in-degree:3`, the readout complete into one output copy.
+fn sparse_mlp(activation: Activation, bias: bool) -> Network {
+    let module = zoo::mlp(&zoo::MlpConfig {
+        input: 3,
+        hidden: 2,
+        output: 2,
+        activation,
+        bias,
+    })
+    .unwrap();
+    lift_mlp(module, 6, |_, ns, nt| {
+        let pairs: Vec<(u32, u32)> = (0..nt)
+            .flat_map(|t| (0..3).map(move |j| ((t + 2 * j + 1) % ns, t)))
+            .collect();
+        Bipartite::from_pairs(ns, nt, &pairs).unwrap()
+    })
+}
+
+/// A zoo MLP lifted with hidden fibers of size `n`: `hidden(edge name, n_src, n_dst)`
+/// gives the edges between two hidden fibers, the others are complete.
+fn lift_mlp(
+    module: Module,
+    n: u32,
+    mut hidden: impl FnMut(&str, u32, u32) -> Bipartite,
+) -> Network {
+    let fibers: Vec<u32> = module
+        .vertices()
+        .iter()
+        .map(|v| if v.name.starts_with('h') { n } else { 1 })
+        .collect();
+    let edges: Vec<Bipartite> = module
+        .edges()
+        .iter()
+        .map(|e| {
+            let (ns, nt) = (fibers[e.from], fibers[e.to]);
+            if ns > 1 && nt > 1 {
+                hidden(&e.name, ns, nt)
+            } else {
+                Bipartite::complete(ns, nt).unwrap()
+            }
+        })
+        .collect();
+    Network::new(module.clone(), Lift::new(&module, fibers, edges).unwrap()).unwrap()
+}
+
+/// The passes that apply an activation themselves — the sparse forward writing `y`
+/// directly, the sweeps by source turning `∂L/∂y` into `∂L/∂z` and summing the bias
+/// gradient — against central differences, for every elementwise activation (those
+/// whose `φ'` needs `z` take the separate passes), at the batches that take each path:
+/// 1 (inference loop), 3 (remainders), 32 (fused sparse backward), 128 (and fused
+/// readout backward).
+#[test]
+fn activations_fused_into_the_sparse_passes_match_central_differences() {
+    let mut rng = ChaCha8Rng::seed_from_u64(77);
+    let h = 1e-6;
+    for a in Activation::ALL.into_iter().filter(|a| a.is_elementwise()) {
+        for bias in [true, false] {
+            let net = sparse_mlp(a, bias);
+            for b in [1, 3, 32, 128] {
+                let theta: Vec<f64> = net.init(5);
+                let x: Vec<f64> = (0..3 * b).map(|_| rng.random_range(-1.0..1.0)).collect();
+                let c: Vec<f64> = (0..2 * b).map(|_| rng.random_range(-1.0..1.0)).collect();
+                let (_, g, _) = loss_and_grads(&net, &theta, &x, &c, b);
+                let num_g: Vec<f64> = (0..theta.len())
+                    .map(|i| {
+                        let mut t = theta.clone();
+                        t[i] += h;
+                        let up = loss_and_grads(&net, &t, &x, &c, b).0;
+                        t[i] -= 2.0 * h;
+                        (up - loss_and_grads(&net, &t, &x, &c, b).0) / (2.0 * h)
+                    })
+                    .collect();
+                assert_close(&g, &num_g, &format!("{a}, bias {bias}, batch {b}: ∇θ"));
+            }
+        }
+    }
+}
+
 /// Every (op, activation) pair appears in some random module above; this makes sure.
 #[test]
 fn random_modules_cover_every_op_and_activation() {
@@ -332,31 +411,16 @@ fn forward_and_backward_are_bit_identical_on_one_and_two_threads() {
     })
     .unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(9);
-    let n = 3000u32;
-    let fibers: Vec<u32> = module
-        .vertices()
-        .iter()
-        .map(|v| if v.name.starts_with('h') { n } else { 1 })
-        .collect();
-    let edges: Vec<Bipartite> = module
-        .edges()
-        .iter()
-        .map(|e| {
-            let (ns, nt) = (fibers[e.from], fibers[e.to]);
-            if e.name == "h2->h3" {
-                Bipartite::complete(ns, nt).unwrap() // the GEMM path
-            } else if ns > 1 && nt > 1 {
-                let pairs: Vec<(u32, u32)> = (0..nt)
-                    .flat_map(|t| (0..5).map(move |_| t))
-                    .map(|t| (rng.random_range(0..ns), t))
-                    .collect();
-                Bipartite::from_pairs(ns, nt, &pairs).unwrap()
-            } else {
-                Bipartite::complete(ns, nt).unwrap()
-            }
-        })
-        .collect();
-    let net = Network::new(module.clone(), Lift::new(&module, fibers, edges).unwrap()).unwrap();
+    let net = lift_mlp(module, 3000, |name, ns, nt| {
+        if name == "h2->h3" {
+            return Bipartite::complete(ns, nt).unwrap(); // the GEMM path
+        }
+        let pairs: Vec<(u32, u32)> = (0..nt)
+            .flat_map(|t| (0..5).map(move |_| t))
+            .map(|t| (rng.random_range(0..ns), t))
+            .collect();
+        Bipartite::from_pairs(ns, nt, &pairs).unwrap()
+    });
     let theta: Vec<f32> = net.init(1);
     // Batch 1 takes the inference path of the sparse loops; 80 has full register tiles
     // and remainders; 160, a multiple of 32, the fused backward of scalar edges.

@@ -2,8 +2,11 @@
 //!
 //! Elementwise activations see the sum of their pre-activations, so the engine keeps a
 //! single summed pre-activation buffer for them; `product` keeps one buffer per slot.
+//! Where `φ'` is a function of `φ`'s output (relu, leaky relu, tanh, sigmoid, identity),
+//! the backward pass reads the activations instead ([`dphi_stored`]), so the kernel that
+//! completes a pre-activation may apply `φ` itself and never store it.
 
-use super::simd::dot;
+use super::simd::{self, dot, Finish, LANES};
 use crate::module::Activation;
 use crate::Real;
 use rayon::prelude::*;
@@ -79,6 +82,33 @@ pub fn dphi<T: Real>(a: Activation, z: T) -> T {
     }
 }
 
+/// Whether `φ'` is computed from `φ`'s output `y` rather than from `z`: then the backward
+/// pass needs only the activations.
+pub fn derivative_from_output(a: Activation) -> bool {
+    matches!(
+        a,
+        Activation::Relu
+            | Activation::LeakyRelu
+            | Activation::Tanh
+            | Activation::Sigmoid
+            | Activation::Identity
+    )
+}
+
+/// `φ'` at what the backward pass reads: `y = φ(z)` where [`derivative_from_output`],
+/// else `z`. Bit for bit [`dphi`]`(z)`: relu and leaky relu test the sign, which `φ`
+/// keeps, and tanh and sigmoid compute `φ(z)` inside `φ'` exactly as `φ` does.
+#[inline(always)]
+pub fn dphi_stored<T: Real>(a: Activation, x: T) -> T {
+    let one = T::one();
+    match a {
+        Activation::Tanh => one - x * x,
+        Activation::Sigmoid => x * (one - x),
+        Activation::Identity => one,
+        _ => dphi(a, x),
+    }
+}
+
 /// Runs `body` with `f` = the activation's function chosen once, so that every
 /// activation gets its own monomorphised — and vectorisable — loop instead of a branch
 /// per element.
@@ -117,6 +147,8 @@ macro_rules! per_activation {
     };
 }
 
+pub(super) use per_activation;
+
 /// Scalars per parallel task of the elementwise loops.
 const CHUNK: usize = 1 << 15;
 
@@ -149,12 +181,52 @@ pub fn forward_biased<T: Real>(a: Activation, z: &mut [T], y: &mut [T], bias: &[
     })
 }
 
-/// `g ⟵ g ⊙ φ'(z)` and the bias gradient `gb[t] = Σ g_t` (as [`dot`] with `ones`, a
-/// block of ones), in one pass: the backward of [`forward_biased`].
+/// `z ⟵ φ(z + b)` on each finished tile of a pre-activation: [`forward_biased`] (or
+/// [`forward`], without a bias) inside the pass that completes `z`, bit for bit.
+pub struct Activate<F, T> {
+    pub phi: F,
+    pub bias: Option<T>,
+}
+
+impl<T: Real, F: Fn(T) -> T> Finish<T> for Activate<F, T> {
+    #[inline(always)]
+    fn tile(&mut self, z: &mut [T], _: &[T]) {
+        match self.bias {
+            Some(b) => z.iter_mut().for_each(|z| *z = (self.phi)(*z + b)),
+            None => z.iter_mut().for_each(|z| *z = (self.phi)(*z)),
+        }
+    }
+}
+
+/// `g ⟵ g ⊙ φ'(y)` on each finished tile of `∂L/∂y`, given the same tile of `y`, and
+/// its sum in [`dot`]'s order (the bias gradient): [`backward_biased`] inside the pass
+/// that completes `∂L/∂y`, bit for bit, for the activations of
+/// [`derivative_from_output`].
+#[derive(Clone, Copy)]
+pub struct Dz<D, T> {
+    pub dphi: D,
+    pub sum: [T; LANES],
+}
+
+impl<T: Real, D: Fn(T) -> T> Finish<T> for Dz<D, T> {
+    #[inline(always)]
+    fn tile(&mut self, g: &mut [T], y: &[T]) {
+        g.iter_mut().zip(y).for_each(|(g, &y)| *g *= (self.dphi)(y));
+        simd::add_lanes(&mut self.sum, g);
+    }
+
+    fn total(&self) -> Option<T> {
+        Some(simd::sum_lanes(self.sum))
+    }
+}
+
+/// `g ⟵ g ⊙ φ'` and the bias gradient `gb[t] = Σ g_t` (as [`dot`] with `ones`, a
+/// block of ones), in one pass: the backward of [`forward_biased`]. `z` holds what
+/// [`dphi_stored`] takes.
 pub fn backward_biased<T: Real>(a: Activation, z: &[T], g: &mut [T], ones: &[T], gb: &mut [T]) {
     let block = ones.len();
     let targets = CHUNK / block.max(1) + 1;
-    per_activation!(a, f, dphi::<T>, {
+    per_activation!(a, f, dphi_stored::<T>, {
         g.par_chunks_mut(block * targets)
             .zip(z.par_chunks(block * targets))
             .zip(gb.par_chunks_mut(targets))
@@ -167,12 +239,13 @@ pub fn backward_biased<T: Real>(a: Activation, z: &[T], g: &mut [T], ones: &[T],
     })
 }
 
-/// `g ⟵ g ⊙ φ'(z)` over a buffer: turns `∂L/∂y` into `∂L/∂z` in place.
+/// `g ⟵ g ⊙ φ'` over a buffer: turns `∂L/∂y` into `∂L/∂z` in place. `z` holds what
+/// [`dphi_stored`] takes.
 pub fn backward<T: Real>(a: Activation, z: &[T], g: &mut [T]) {
     if a == Activation::Identity {
         return;
     }
-    per_activation!(a, f, dphi::<T>, {
+    per_activation!(a, f, dphi_stored::<T>, {
         g.par_chunks_mut(CHUNK)
             .zip(z.par_chunks(CHUNK))
             .for_each(|(g, z)| g.iter_mut().zip(z).for_each(|(g, &z)| *g *= f(z)))
@@ -194,6 +267,109 @@ mod tests {
                 assert!(
                     (fd - d).abs() <= 1e-7 * (1.0 + d.abs()),
                     "{a} at {z}: {d} vs {fd}"
+                );
+            }
+        }
+    }
+
+    /// `φ'` from the output is `φ'` from the pre-activation, bit for bit, at kinks too.
+    #[test]
+    fn derivatives_from_outputs_equal_those_from_pre_activations() {
+        for a in Activation::ALL
+            .into_iter()
+            .filter(|&a| derivative_from_output(a))
+        {
+            for z in [
+                -30.0f32, -3.1, -0.7, -1e-30, -0.0, 0.0, 1e-30, 0.03, 0.4, 1.9, 12.0,
+            ] {
+                let (want, got) = (dphi(a, z), dphi_stored(a, phi(a, z)));
+                assert_eq!(got.to_bits(), want.to_bits(), "{a} at {z}: {got} vs {want}");
+            }
+        }
+    }
+
+    /// `∂L/∂y_s` of [`simd::gather_rows_dots`] over the rows `(3j + 1) mod rows` of `gz`,
+    /// weighted by `w`, finished by `finish`.
+    fn sweep(ys: &[f32], gz: &[f32], w: &[f32], finish: &mut impl Finish<f32>) -> Vec<f32> {
+        let (len, count) = (ys.len(), w.len());
+        let rows = gz.len() / len;
+        let mut g = vec![0.0; len];
+        let (row, wt) = (|j: usize| (3 * j + 1) % rows, |j: usize| w[j]);
+        simd::gather_rows_dots(
+            &mut g,
+            true,
+            ys,
+            gz,
+            count,
+            row,
+            wt,
+            &mut Vec::new(),
+            |_, _| (),
+            finish,
+        );
+        g
+    }
+
+    /// The finishes fused into the row kernels and GEMM blocks compute bit for bit what
+    /// the separate passes compute after the plain kernels: `φ(z + b)` forward, `g ⊙
+    /// φ'(y)` and its sum backward, on blocks with whole tiles, narrow tiles and
+    /// remainders.
+    #[test]
+    fn fused_finishes_equal_the_separate_passes_bit_for_bit() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let mut random =
+            |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-2.0..2.0)).collect() };
+        for a in Activation::ALL
+            .into_iter()
+            .filter(|&a| derivative_from_output(a))
+        {
+            for len in [1, 16, 48, 144, 256, 300] {
+                let (rows, count) = (5, 4);
+                let (y, w, bias) = (random(rows * len), random(count), random(1)[0]);
+                let row = |j: usize| (3 * j + 1) % rows;
+                // Forward: the pre-activation, then forward_biased.
+                let mut z = vec![0.0; len];
+                simd::gather_rows(&mut z, true, &y, count, row, |j| w[j], &mut simd::Keep);
+                let mut block = z.clone();
+                let mut want = vec![0.0; len];
+                forward_biased(a, &mut z, &mut want, &[bias]);
+                let mut got = vec![0.0; len];
+                per_activation!(a, f, phi::<f32>, {
+                    let act = || Activate {
+                        phi: f,
+                        bias: Some(bias),
+                    };
+                    simd::gather_rows(&mut got, true, &y, count, row, |j| w[j], &mut act());
+                    // As a GEMM's block epilogue: one row here.
+                    simd::finish_rows(&mut block, len, len, |_| act());
+                });
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got), bits(&want), "{a} forward, len {len}");
+                assert_eq!(
+                    bits(&block),
+                    bits(&want),
+                    "{a} forward after a GEMM, len {len}"
+                );
+                if len % LANES != 0 {
+                    continue;
+                }
+                // Backward: ∂L/∂y of a source, then backward_biased against y = `want`.
+                let mut g = sweep(&want, &y, &w, &mut simd::Keep);
+                let mut gb = [0.0];
+                backward_biased(a, &want, &mut g, &vec![1.0; len], &mut gb);
+                let (fused, total) = per_activation!(a, d, dphi_stored::<f32>, {
+                    let mut dz = Dz {
+                        dphi: d,
+                        sum: [0.0; LANES],
+                    };
+                    (sweep(&want, &y, &w, &mut dz), dz.total())
+                });
+                assert_eq!(bits(&fused), bits(&g), "{a} backward, len {len}");
+                assert_eq!(
+                    total.map(f32::to_bits),
+                    Some(gb[0].to_bits()),
+                    "{a} bias, len {len}"
                 );
             }
         }

@@ -12,6 +12,7 @@
 //! GEMM, and never splits a reduction: results are bit-identical on any thread count.
 
 use super::propagate::EdgePass;
+use super::simd::{self, Finish};
 use super::Kernel;
 use crate::Real;
 use gemm::Parallelism;
@@ -84,7 +85,8 @@ fn block_depth(m: usize, n: usize) -> usize {
 }
 
 /// `D (m × n) ⟵ [D +] L (m × k) · R (k × n)` for strided matrices, split into row blocks,
-/// or, when all rows fit one block, into depth blocks summed in order afterwards.
+/// or, when all rows fit one block, into depth blocks summed in order afterwards. Then
+/// `finish(i0, rows)` on each finished block of rows from row `i0` on, while in cache.
 #[allow(clippy::too_many_arguments)]
 fn gemm_rows<T: Real>(
     m: usize,
@@ -97,6 +99,7 @@ fn gemm_rows<T: Real>(
     (l_rs, l_cs): (usize, usize),
     r: &[T],
     (r_rs, r_cs): (usize, usize),
+    finish: &(impl Fn(usize, &mut [T]) + Sync),
 ) {
     if m == 0 || n == 0 {
         return;
@@ -182,6 +185,7 @@ fn gemm_rows<T: Real>(
                     .for_each(|(d, &p)| *d += p);
             }
         }
+        finish(0, d);
         return;
     }
     d.par_chunks_mut(rows * d_rs)
@@ -189,6 +193,7 @@ fn gemm_rows<T: Real>(
         .for_each(|(i, db)| {
             let m_blk = (db.len() / d_rs).min(m - i * rows);
             block(db, d_rs, accumulate, i * rows, m_blk, 0, k);
+            finish(i * rows, db);
         });
 }
 
@@ -212,6 +217,33 @@ pub(super) fn forward<T: Real>(
         (g.a_rs, g.a_cs),
         y,
         (g.y_rs, 1),
+        &|_, _| (),
+    );
+    true
+}
+
+/// [`forward`] into `out` (overwritten), with `finish(t)` on the rows of each target `t`
+/// as each block of rows comes out of the GEMM: an activation fused into the pass.
+pub(super) fn forward_fused<T: Real, F: Finish<T>>(
+    p: &EdgePass<'_, T>,
+    y: &[T],
+    out: &mut [T],
+    finish: impl Fn(usize) -> F + Sync,
+) -> bool {
+    let Some(g) = layout(p) else { return false };
+    let rows_per_target = g.m / p.bip.n_dst().max(1);
+    gemm_rows(
+        g.m,
+        g.n,
+        g.k,
+        out,
+        g.z_rs,
+        false,
+        p.w,
+        (g.a_rs, g.a_cs),
+        y,
+        (g.y_rs, 1),
+        &|i0, rows| simd::finish_rows(rows, g.z_rs, g.n, |r| finish((i0 + r) / rows_per_target)),
     );
     true
 }
@@ -235,6 +267,7 @@ pub(super) fn backward_input<T: Real>(
         (g.a_cs, g.a_rs),
         gz,
         (g.z_rs, 1),
+        &|_, _| (),
     );
     true
 }
@@ -254,6 +287,7 @@ pub(super) fn weight_grad<T: Real>(p: &EdgePass<'_, T>, gz: &[T], y: &[T], gw: &
             (g.z_rs, 1),
             y,
             (1, g.y_rs),
+            &|_, _| (),
         );
     } else {
         // Column-major weights (a_rs = 1): compute gAᵀ = Y gZᵀ, which is row-major.
@@ -268,6 +302,7 @@ pub(super) fn weight_grad<T: Real>(p: &EdgePass<'_, T>, gz: &[T], y: &[T], gw: &
             (g.y_rs, 1),
             gz,
             (1, g.z_rs),
+            &|_, _| (),
         );
     }
     true
@@ -295,7 +330,9 @@ mod tests {
                     .build()
                     .unwrap();
                 let mut d = d0.clone();
-                pool.install(|| gemm_rows(m, n, k, &mut d, n, true, &l, (k, 1), &r, (n, 1)));
+                pool.install(|| {
+                    gemm_rows(m, n, k, &mut d, n, true, &l, (k, 1), &r, (n, 1), &|_, _| ())
+                });
                 d
             };
             let (one, two) = (run(1), run(2));

@@ -1,6 +1,6 @@
 //! Whole-network passes: forward in topological order, backward in reverse.
 
-use super::propagate::EdgePass;
+use super::propagate::{EdgePass, Fused};
 use super::{activation, buffer, Kernel, Network};
 use crate::module::{Activation, Role};
 use crate::Real;
@@ -13,6 +13,9 @@ pub struct Workspace<T> {
     /// `y_v`.
     y: Vec<Vec<T>>,
     /// Pre-activations: one summed buffer for elementwise activations, one per slot else.
+    /// Left empty where the pass of a vertex's only edge applies the activation itself
+    /// (the backward pass then reads `y`, see [`activation::derivative_from_output`]):
+    /// 256 MiB a hidden layer at the scale of BENCHMARKS.md.
     z: Vec<Vec<Vec<T>>>,
     /// `∂L/∂y_v`, overwritten in place by `∂L/∂z_v` for elementwise activations.
     gy: Vec<Vec<T>>,
@@ -40,7 +43,8 @@ impl<T: Real> Workspace<T> {
         let n = m.vertices().len();
         let per_slot =
             |v: usize, slots: usize| (0..slots).map(|_| buffer::zeroed(size(v))).collect();
-        let z = (0..n).map(|v| per_slot(v, slots(v))).collect();
+        // Allocated by the first forward pass that stores them (see `z`).
+        let z = (0..n).map(|v| vec![Vec::new(); slots(v)]).collect();
         // Gradients per slot only where there are several slots.
         let gz = (0..n)
             .map(|v| per_slot(v, if slots(v) > 1 { slots(v) } else { 0 }))
@@ -110,8 +114,12 @@ impl Network {
             match vert.role {
                 Role::Input => {}
                 Role::Constant => ws.y[v].fill(T::one()),
+                _ if self.forward_fused(theta, v, ws) => {}
                 _ => {
                     let mut z = std::mem::take(&mut ws.z[v]);
+                    for buf in z.iter_mut().filter(|b| b.is_empty()) {
+                        *buf = buffer::zeroed(ws.y[v].len());
+                    }
                     // The first edge into a slot overwrites it; later ones accumulate.
                     let mut written = vec![false; z.len()];
                     let bias = self.fused_bias(v);
@@ -149,6 +157,33 @@ impl Network {
         &ws.out
     }
 
+    /// `y_v` straight from the pass of `v`'s only edge, when that pass can apply the
+    /// activation (and fused bias) itself: the pre-activation is never stored, as the
+    /// backward pass reads `y_v` alone ([`activation::derivative_from_output`]). False,
+    /// touching nothing, otherwise.
+    fn forward_fused<T: Real>(&self, theta: &[T], v: usize, ws: &mut Workspace<T>) -> bool {
+        let m = &self.module;
+        let activation = m.vertex(v).activation;
+        let bias = self.fused_bias(v);
+        let mut edges = m.in_edges(v).iter().filter(|&&e| Some(e) != bias);
+        let (Some(&e), None) = (edges.next(), edges.next()) else {
+            return false;
+        };
+        if !activation.is_elementwise() || !activation::derivative_from_output(activation) {
+            return false;
+        }
+        let fused = Fused {
+            activation,
+            bias: bias.map(|e| &theta[self.param_range(e)]),
+        };
+        let mut y = std::mem::take(&mut ws.y[v]);
+        let done =
+            self.pass(theta, e, ws.batch)
+                .forward_fused(&ws.y[m.edge(e).from], &mut y, fused);
+        ws.y[v] = y;
+        done
+    }
+
     /// The bias edge of `v` that its activation's pass takes over, if any: the last edge
     /// into an elementwise vertex, a scalar edge from a constant of fiber 1. Both passes
     /// then run once over `v`'s buffers instead of twice.
@@ -163,6 +198,20 @@ impl Network {
             && self.lift.fiber(from) == 1
             && self.lift.edge(e).is_complete();
         fused.then_some(e)
+    }
+
+    /// The activation of edge `e`'s source and its fused bias edge, when `e`'s backward
+    /// pass may apply that activation's backward: `e` is the source's only out-edge, so
+    /// it completes `∂L/∂y` there, and `φ'` reads the output `y`, which the pass holds.
+    fn fuse_source_activation(&self, e: usize) -> Option<(Activation, Option<usize>)> {
+        let m = &self.module;
+        let u = m.edge(e).from;
+        let a = m.vertex(u).activation;
+        let fusable = !m.vertex(u).is_source()
+            && m.out_edges(u).len() == 1
+            && a.is_elementwise()
+            && activation::derivative_from_output(a);
+        fusable.then(|| (a, self.fused_bias(u)))
     }
 
     fn gather_outputs<T: Real>(&self, ws: &mut Workspace<T>) {
@@ -205,6 +254,8 @@ impl Network {
         );
         // Whether ∂L/∂y_v holds anything yet: the first contribution overwrites it.
         let mut written = vec![false; m.vertices().len()];
+        // Whether the pass that completed ∂L/∂y_v turned it into ∂L/∂z_v already.
+        let mut dz_done = vec![false; m.vertices().len()];
         let mut off = 0;
         for t in m.outputs() {
             let block = m.vertex(t).numel() * b;
@@ -230,7 +281,13 @@ impl Network {
             let mut gz = std::mem::take(&mut ws.gz[v]);
             let bias = self.fused_bias(v);
             let z = &ws.z[v];
+            // What φ' reads: y where it can, since a fused forward stores no z.
+            let at = match vert.activation {
+                a if activation::derivative_from_output(a) => &ws.y[v],
+                _ => &z[0],
+            };
             match vert.activation {
+                _ if dz_done[v] => {}
                 Activation::Product => {
                     for i in 0..gy.len() {
                         gz[0][i] = gy[i] * z[1][i];
@@ -240,12 +297,12 @@ impl Network {
                 a => match bias {
                     Some(e) => activation::backward_biased(
                         a,
-                        &z[0],
+                        at,
                         &mut gy,
                         &ws.y[m.edge(e).from],
                         &mut grad[self.param_range(e)],
                     ),
-                    None => activation::backward(a, &z[0], &mut gy),
+                    None => activation::backward(a, at, &mut gy),
                 },
             }
             for &e in m.in_edges(v).iter().filter(|&&e| Some(e) != bias) {
@@ -260,12 +317,25 @@ impl Network {
                     let first = !std::mem::replace(&mut written[edge.from], true);
                     (&mut ws.gy[edge.from][..], first)
                 });
-                self.pass(theta, e, b).backward(
+                let fuse = self.fuse_source_activation(e).filter(|_| wanted);
+                let (gw, gb) = match fuse.and_then(|(_, eb)| eb) {
+                    Some(eb) => {
+                        let (gw, gb) = two_ranges(grad, self.param_range(e), self.param_range(eb));
+                        (gw, Some(gb))
+                    }
+                    None => (&mut grad[self.param_range(e)], None),
+                };
+                let fused = fuse.map(|(activation, _)| Fused {
+                    activation,
+                    bias: gb,
+                });
+                dz_done[edge.from] = self.pass(theta, e, b).backward(
                     gze,
                     &ws.y[edge.from],
-                    &mut grad[self.param_range(e)],
+                    gw,
                     gy_from,
                     &mut ws.w_csc,
+                    fused,
                 );
             }
             ws.gy[v] = gy;
@@ -286,5 +356,21 @@ impl Network {
                 off += block;
             }
         }
+    }
+}
+
+/// Disjoint ranges `a` and `b` of `x`, both mutable.
+fn two_ranges<T>(
+    x: &mut [T],
+    a: std::ops::Range<usize>,
+    b: std::ops::Range<usize>,
+) -> (&mut [T], &mut [T]) {
+    assert!(a.end <= b.start || b.end <= a.start, "overlapping ranges");
+    if a.start < b.start {
+        let (lo, hi) = x.split_at_mut(b.start);
+        (&mut lo[a], &mut hi[..b.len()])
+    } else {
+        let (lo, hi) = x.split_at_mut(a.start);
+        (&mut hi[..a.len()], &mut lo[b])
     }
 }

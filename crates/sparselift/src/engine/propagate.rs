@@ -6,12 +6,22 @@
 //! atomics, and the same floating-point result on any thread count. Complete graphs go to
 //! [`super::dense`] (a GEMM) when their op allows it.
 
-use super::dense;
-use super::simd;
-use super::Kernel;
+use super::activation::{dphi_stored, per_activation, phi, Activate, Dz};
+use super::simd::{self, Finish, Keep, LANES};
+use super::{dense, Kernel};
 use crate::lift::Bipartite;
+use crate::module::Activation;
 use crate::Real;
 use rayon::prelude::*;
+
+/// The elementwise activation of the vertex whose pre-activation a pass completes, done by
+/// that pass on each finished piece while it is in registers: one sweep over the
+/// vertex's buffers instead of two. `bias`: the fused bias edge's weights (forward,
+/// `&[T]`) or gradient (backward, `&mut [T]`), one per copy of the vertex.
+pub(super) struct Fused<B> {
+    pub activation: Activation,
+    pub bias: Option<B>,
+}
 
 /// One base edge ready to propagate: its op, lifted edges and weights.
 pub(super) struct EdgePass<'a, T> {
@@ -99,6 +109,17 @@ impl<'a, T> Disjoint<'a, T> {
     }
 }
 
+/// Where a sweep by source puts the bias gradient of its [`Finish`], if anywhere.
+type BiasGrad<'a, T> = Option<&'a Disjoint<'a, T>>;
+
+/// `gb[s] =` the sum `finish` kept, when the sweep computes a bias gradient.
+fn write_bias_grad<T: Real>(gb: BiasGrad<'_, T>, s: usize, finish: &impl Finish<T>) {
+    if let (Some(gb), Some(sum)) = (gb, finish.total()) {
+        // SAFETY: the sweeps by source give each source `s` to one task.
+        unsafe { gb.write(s, sum) }
+    }
+}
+
 /// Targets per parallel task: enough work to amortise scheduling.
 fn grain(work_per_item: usize) -> usize {
     (1 << 17) / work_per_item.max(1) + 1
@@ -115,6 +136,39 @@ impl<T: Real> EdgePass<'_, T> {
         if self.bip.is_complete() && dense::forward(self, y, z, !overwrite) {
             return;
         }
+        self.forward_by_targets(y, z, overwrite, |_| Keep);
+    }
+
+    /// `out_t = φ(Σ_{s → t} M(w_st, y_s) + b_t)` for every target `t`, for the only edge
+    /// into an elementwise vertex: its activation (and fused bias) done on each finished
+    /// tile of a sparse scalar edge, or block of a GEMM, bit for bit the separate passes.
+    /// False, touching nothing, for edges with neither.
+    pub fn forward_fused(&self, y: &[T], out: &mut [T], fused: Fused<&[T]>) -> bool {
+        let sparse = self.kernel == &Kernel::Scalar && self.bip.csr().is_some();
+        per_activation!(fused.activation, f, phi::<T>, {
+            let finish = |t| Activate {
+                phi: f,
+                bias: fused.bias.map(|b: &[T]| b[t]),
+            };
+            if self.bip.is_complete() {
+                dense::forward_fused(self, y, out, finish)
+            } else if sparse {
+                self.forward_by_targets(y, out, true, finish);
+                true
+            } else {
+                false
+            }
+        })
+    }
+
+    /// The sparse forward, target by target; `finish(t)` finishes the tiles of `z_t`.
+    fn forward_by_targets<F: Finish<T>>(
+        &self,
+        y: &[T],
+        z: &mut [T],
+        overwrite: bool,
+        finish: impl Fn(usize) -> F + Sync,
+    ) {
         let (sb, db, b) = (
             self.src_numel * self.batch,
             self.dst_numel * self.batch,
@@ -130,7 +184,7 @@ impl<T: Real> EdgePass<'_, T> {
                     let a = off[t] as usize;
                     let count = off[t + 1] as usize - a;
                     let (row, w) = (|j: usize| src[a + j] as usize, |j: usize| self.w[a + j]);
-                    simd::gather_rows(zt, overwrite, y, count, row, w);
+                    simd::gather_rows(zt, overwrite, y, count, row, w, &mut finish(t));
                 }
                 _ => {
                     if overwrite {
@@ -138,7 +192,8 @@ impl<T: Real> EdgePass<'_, T> {
                     }
                     in_edges(self.bip, t, |j, s| {
                         self.kernel.forward(self.wt(j), &y[s * sb..][..sb], zt, b)
-                    })
+                    });
+                    finish(t).tile(zt, &[]);
                 }
             });
     }
@@ -147,6 +202,11 @@ impl<T: Real> EdgePass<'_, T> {
     /// or overwritten with `overwrite`). `w_csc` holds the weights of a sparse scalar
     /// edge in CSC order for the loops by source: scratch kept between calls, since a
     /// fresh allocation of that size costs page faults on every call.
+    ///
+    /// `fused`: the source's activation, when this pass completes `gy` (the source's
+    /// only out-edge) and `y` is its output. The sweeps by source then leave `∂L/∂z`
+    /// in `gy` and write the bias gradient, and the call returns true; other paths
+    /// ignore it and return false.
     pub fn backward(
         &self,
         gz: &[T],
@@ -154,34 +214,69 @@ impl<T: Real> EdgePass<'_, T> {
         gw: &mut [T],
         gy: Option<(&mut [T], bool)>,
         w_csc: &mut Vec<T>,
-    ) {
+        fused: Option<Fused<&mut [T]>>,
+    ) -> bool {
         let len = self.src_numel * self.batch;
         if let (Some(_), Kernel::Scalar, Some((_, _, perm))) = (&gy, self.kernel, self.bip.csc()) {
             self.scalar_weights_csc(perm, w_csc);
         }
-        match (gy, self.kernel, self.bip.csc()) {
-            (Some((gy, overwrite)), Kernel::Scalar, Some(csc))
-                if len.is_multiple_of(simd::LANES) =>
-            {
-                self.backward_scalar(gz, y, gw, (gy, overwrite), csc, w_csc)
-            }
+        let sweep = match (&gy, self.kernel, self.bip.csc()) {
+            (Some(_), Kernel::Scalar, Some(_)) => len.is_multiple_of(LANES),
             (
-                Some((gy, overwrite)),
-                &Kernel::Linear {
-                    rows: 1,
-                    inp: 1,
-                    out,
+                Some(_),
+                Kernel::Linear {
+                    rows: 1, inp: 1, ..
                 },
                 _,
-            ) if self.is_readout() && len.is_multiple_of(simd::LANES) && len >= simd::TILE => {
-                self.backward_readout(gz, y, gw, gy, overwrite, out)
+            ) => self.is_readout() && len.is_multiple_of(LANES) && len >= simd::TILE,
+            _ => false,
+        };
+        match (gy, sweep) {
+            (Some(gy), true) => {
+                let applied = fused.is_some();
+                match fused {
+                    Some(Fused { activation, bias }) => {
+                        let gb = bias.map(Disjoint::new);
+                        per_activation!(activation, d, dphi_stored::<T>, {
+                            let dz = || Dz {
+                                dphi: d,
+                                sum: [T::zero(); LANES],
+                            };
+                            self.sweep_sources(gz, y, gw, gy, w_csc, (dz, gb.as_ref()))
+                        })
+                    }
+                    None => self.sweep_sources(gz, y, gw, gy, w_csc, (|| Keep, None)),
+                }
+                applied
             }
-            (gy, ..) => {
+            (gy, _) => {
                 self.weight_grad(gz, y, gw);
                 if let Some((gy, overwrite)) = gy {
                     self.backward_input(gz, gy, overwrite, w_csc);
                 }
+                false
             }
+        }
+    }
+
+    /// Both gradients in one sweep over sources, for the edges [`Self::backward`] sends
+    /// here: sparse scalar edges and readouts. `finish`: a fresh [`Finish`] for each
+    /// source's `∂L/∂y_s` (`y_s` is in registers already), and where its sums go.
+    fn sweep_sources<F: Finish<T>>(
+        &self,
+        gz: &[T],
+        y: &[T],
+        gw: &mut [T],
+        (gy, overwrite): (&mut [T], bool),
+        w_csc: &[T],
+        finish: (impl Fn() -> F + Sync, BiasGrad<'_, T>),
+    ) {
+        match (self.kernel, self.bip.csc()) {
+            (&Kernel::Linear { out, .. }, _) => {
+                self.backward_readout(gz, y, gw, (gy, overwrite), out, finish)
+            }
+            (_, Some(csc)) => self.backward_scalar(gz, y, gw, (gy, overwrite), csc, w_csc, finish),
+            _ => unreachable!("sweep_sources takes scalar edges with CSC and readouts"),
         }
     }
 
@@ -189,7 +284,8 @@ impl<T: Real> EdgePass<'_, T> {
     /// `gz_t` is gathered once for `gy_s += w_st gz_t` and `gw_st = ⟨gz_t, y_s⟩` instead of
     /// once for each. Bit for bit what [`Self::weight_grad`] and
     /// [`Self::backward_input`] compute.
-    fn backward_scalar(
+    #[allow(clippy::too_many_arguments)]
+    fn backward_scalar<F: Finish<T>>(
         &self,
         gz: &[T],
         y: &[T],
@@ -197,6 +293,7 @@ impl<T: Real> EdgePass<'_, T> {
         (gy, overwrite): (&mut [T], bool),
         (off, dst, perm): (&[u32], &[u32], &[u32]),
         w_csc: &[T],
+        (finish, gb): (impl Fn() -> F + Sync, BiasGrad<'_, T>),
     ) {
         let len = self.src_numel * self.batch;
         let gw = Disjoint::new(gw);
@@ -209,6 +306,7 @@ impl<T: Real> EdgePass<'_, T> {
                 if let Some(next) = y.get((s + 1) * len..(s + 2) * len) {
                     simd::prefetch_once(next);
                 }
+                let mut fin = finish();
                 simd::gather_rows_dots(
                     gys,
                     overwrite,
@@ -222,7 +320,9 @@ impl<T: Real> EdgePass<'_, T> {
                     // invariant) and positions `a..b` belong to source `s` alone, so each
                     // weight's gradient is written by exactly one task.
                     |j, v| unsafe { gw.write(perm[a + j] as usize, v) },
+                    &mut fin,
                 );
+                write_bias_grad(gb, s, &fin);
             });
     }
 
@@ -250,14 +350,14 @@ impl<T: Real> EdgePass<'_, T> {
     /// rate; here each source's rows are read and written once. Used from a batch of one
     /// register tile on (n = 16384, out = 10, batch 256: 2.2 → 1.9 ms); at batch 32 the
     /// per-source work is too short and the GEMMs are faster (0.35 against 0.65 ms).
-    fn backward_readout(
+    fn backward_readout<F: Finish<T>>(
         &self,
         gz: &[T],
         y: &[T],
         gw: &mut [T],
-        gy: &mut [T],
-        overwrite: bool,
+        (gy, overwrite): (&mut [T], bool),
         out: usize,
+        (finish, gb): (impl Fn() -> F + Sync, BiasGrad<'_, T>),
     ) {
         let len = self.batch;
         gy.par_chunks_mut(len)
@@ -265,6 +365,7 @@ impl<T: Real> EdgePass<'_, T> {
             .with_min_len(grain(2 * len * out))
             .enumerate()
             .for_each_init(Vec::new, |partial, (s, (gys, gws))| {
+                let mut fin = finish();
                 simd::gather_rows_dots(
                     gys,
                     overwrite,
@@ -275,7 +376,9 @@ impl<T: Real> EdgePass<'_, T> {
                     |o| self.w[s * out + o],
                     partial,
                     |o, v| gws[o] = v,
+                    &mut fin,
                 );
+                write_bias_grad(gb, s, &fin);
             });
     }
 
@@ -300,7 +403,7 @@ impl<T: Real> EdgePass<'_, T> {
                     let count = off[s + 1] as usize - a;
                     let row = |j: usize| dst[a + j] as usize;
                     let w = |j: usize| w_csc[a + j];
-                    simd::gather_rows(gys, overwrite, gz, count, row, w);
+                    simd::gather_rows(gys, overwrite, gz, count, row, w, &mut Keep);
                 }
                 _ => {
                     if overwrite {

@@ -64,6 +64,44 @@ pub fn prefetch_once<T>(data: &[T]) {
     let _ = data;
 }
 
+/// What a row kernel does with each finished tile of its output, in registers, before
+/// storing it: an activation or its derivative fused into the pass. The kernels call it
+/// inside their own instruction-set variants, where an `#[inline(always)]` method is
+/// compiled with them (a closure with a loop is not inlined there, and runs as baseline
+/// code: 2× slower on the readout's fused backward).
+pub trait Finish<T> {
+    /// Maps `out`, a finished tile; `ys` is the same tile of the source row for
+    /// [`gather_rows_dots`], empty for [`gather_rows`].
+    fn tile(&mut self, out: &mut [T], ys: &[T]);
+    /// The sum of what it finished, for the finishes that keep one.
+    fn total(&self) -> Option<T> {
+        None
+    }
+}
+
+/// Stores the output as it is.
+pub struct Keep;
+
+impl<T> Finish<T> for Keep {
+    #[inline(always)]
+    fn tile(&mut self, _: &mut [T], _: &[T]) {}
+}
+
+/// `finish(r)` on the first `len` scalars of each row `r` of `rows` (row stride
+/// `stride`): the [`Finish`] of a block that another kernel (a GEMM) wrote, compiled here
+/// for the instruction set.
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
+pub fn finish_rows<T: Real, F: Finish<T>>(
+    rows: &mut [T],
+    stride: usize,
+    len: usize,
+    finish: impl Fn(usize) -> F,
+) {
+    for (r, row) in rows.chunks_mut(stride).enumerate() {
+        finish(r).tile(&mut row[..len], &[]);
+    }
+}
+
 /// The register tile of what is left of a block after whole [`TILE`]s (batches of 16 to
 /// 127 samples live entirely here).
 const NARROW: usize = 16;
@@ -112,6 +150,23 @@ fn reduce<T: Real>(mut acc: [T; LANES], xr: &[T], yr: &[T]) -> T {
         s += a * b;
     }
     s
+}
+
+/// `sum += x` lane by lane, over `x`'s whole [`LANES`] in order: with [`sum_lanes`], the
+/// sum of a block in exactly the order [`dot`] with a block of ones computes it.
+#[inline(always)]
+pub fn add_lanes<T: Real>(sum: &mut [T; LANES], x: &[T]) {
+    for c in x.chunks_exact(LANES) {
+        for l in 0..LANES {
+            sum[l] += c[l];
+        }
+    }
+}
+
+/// The total of [`add_lanes`]'s partial sums, reduced as [`dot`] reduces its own.
+#[inline(always)]
+pub fn sum_lanes<T: Real>(sum: [T; LANES]) -> T {
+    reduce(sum, &[], &[])
 }
 
 /// Rows of [`dot_rows`] computed together: independent accumulator chains that share
@@ -171,7 +226,7 @@ pub fn dot_rows<T: Real>(
 /// z.len()` (`z = Σ …` with `overwrite`): the sparse row of a scalar edge. The block of `z` is kept in registers tile
 /// by tile while all rows stream past, instead of being loaded and stored once per row.
 /// Per element, the sum runs over `j` in order: the same result as `count` calls of
-/// [`axpy`].
+/// [`axpy`]; then `finish` on each finished piece of `z`.
 #[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
 pub fn gather_rows<T: Real>(
     z: &mut [T],
@@ -180,6 +235,7 @@ pub fn gather_rows<T: Real>(
     count: usize,
     row: impl Fn(usize) -> usize,
     weight: impl Fn(usize) -> T,
+    finish: &mut impl Finish<T>,
 ) {
     let len = z.len();
     if len == 1 {
@@ -188,7 +244,9 @@ pub fn gather_rows<T: Real>(
         for j in 0..count {
             acc += weight(j) * y[row(j)];
         }
-        z[0] = acc;
+        let mut acc = [acc];
+        finish.tile(&mut acc, &[]);
+        z[0] = acc[0];
         return;
     }
     let mut start = 0;
@@ -204,6 +262,7 @@ pub fn gather_rows<T: Real>(
                 acc[i] += w * src[i];
             }
         }
+        finish.tile(&mut acc, &[]);
         z[start..start + TILE].copy_from_slice(&acc);
         start += TILE;
     }
@@ -218,6 +277,7 @@ pub fn gather_rows<T: Real>(
                 acc[i] += w * src[i];
             }
         }
+        finish.tile(&mut acc, &[]);
         z[start..start + NARROW].copy_from_slice(&acc);
         start += NARROW;
     }
@@ -232,6 +292,7 @@ pub fn gather_rows<T: Real>(
                 *z += w * s;
             }
         }
+        finish.tile(zt, &[]);
     }
 }
 
@@ -239,7 +300,8 @@ pub fn gather_rows<T: Real>(
 /// · g_j` exactly as [`gather_rows`] computes it, and `out(j, g_j · ys)` exactly as
 /// [`dot`] computes it, where `g_j = gz[row(j)·len ..][..len]`, `len = gy.len()`, a
 /// multiple of [`LANES`] (`gy = Σ …` with `overwrite`). Each `g_j` is loaded once for
-/// both. `partial` is scratch.
+/// both; then `finish` on each finished tile of `gy` with the same tile of `ys`, in order
+/// along the block. `partial` is scratch.
 #[allow(clippy::too_many_arguments)]
 #[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
 pub fn gather_rows_dots<T: Real>(
@@ -252,6 +314,7 @@ pub fn gather_rows_dots<T: Real>(
     weight: impl Fn(usize) -> T,
     partial: &mut Vec<[T; LANES]>,
     mut out: impl FnMut(usize, T),
+    finish: &mut impl Finish<T>,
 ) {
     let len = gy.len();
     assert!(
@@ -262,9 +325,9 @@ pub fn gather_rows_dots<T: Real>(
     partial.resize(count, [T::zero(); LANES]);
     let mut start = 0;
     let tiles = (overwrite, ys, gz, &row, &weight);
-    dots_tiles::<T, { 8 * LANES }>(gy, &mut start, tiles, partial);
-    dots_tiles::<T, { 2 * LANES }>(gy, &mut start, tiles, partial);
-    dots_tiles::<T, LANES>(gy, &mut start, tiles, partial);
+    dots_tiles::<T, { 8 * LANES }>(gy, &mut start, tiles, partial, finish);
+    dots_tiles::<T, { 2 * LANES }>(gy, &mut start, tiles, partial, finish);
+    dots_tiles::<T, LANES>(gy, &mut start, tiles, partial, finish);
     for (j, p) in partial.iter().enumerate() {
         out(j, reduce(*p, &[], &[]));
     }
@@ -284,6 +347,7 @@ fn dots_tiles<T: Real, const W: usize>(
         &impl Fn(usize) -> T,
     ),
     partial: &mut [[T; LANES]],
+    finish: &mut impl Finish<T>,
 ) {
     let len = gy.len();
     while *start + W <= len {
@@ -293,7 +357,7 @@ fn dots_tiles<T: Real, const W: usize>(
             acc.copy_from_slice(&gy[s..s + W]);
         }
         // A copy the compiler keeps in registers rather than reloading once per row.
-        let yt: [T; W] = std::array::from_fn(|i| ys[s + i]);
+        let yt: [T; W] = ys[s..s + W].try_into().expect("a whole tile");
         let count = partial.len();
         for (j, p) in partial.iter_mut().enumerate() {
             prefetch_ahead::<T, W>(gz, j, count, |r| row(r) * len + s);
@@ -309,6 +373,7 @@ fn dots_tiles<T: Real, const W: usize>(
             }
             *p = lanes;
         }
+        finish.tile(&mut acc, &yt);
         gy[s..s + W].copy_from_slice(&acc);
         *start += W;
     }
@@ -353,9 +418,9 @@ mod tests {
                 }
 
                 let mut z = x.clone();
-                gather_rows(&mut z, false, &y, count, |j| idx[j], |j| w[j]);
+                gather_rows(&mut z, false, &y, count, |j| idx[j], |j| w[j], &mut Keep);
                 let mut fresh = vec![f32::NAN; len];
-                gather_rows(&mut fresh, true, &y, count, |j| idx[j], |j| w[j]);
+                gather_rows(&mut fresh, true, &y, count, |j| idx[j], |j| w[j], &mut Keep);
                 let mut want_fresh = vec![0.0; len];
                 for j in 0..count {
                     axpy(w[j], &y[idx[j] * len..][..len], &mut want_fresh);
@@ -393,6 +458,7 @@ mod tests {
                         wt,
                         &mut scratch,
                         |j, v| fused[j] = v,
+                        &mut Keep,
                     );
                     assert!(
                         gy.iter()
