@@ -3,8 +3,11 @@
 `sparselift bench --quick --json`, then the peers of peers.py on the same network
 (64 → n → n → 10, the n → n layer in-degree k, f32): the training step at batch 256, the
 dense lift's training step, and batch-1 inference. Prints a markdown table of useful
-edge-samples per second and sparselift's speed-up over each peer, and writes every
-measurement as JSON to --out. Optional; never run in CI; needs numpy, scipy and torch.
+edge-samples per second, seconds per call, and sparselift's speed-up over each peer (the
+peer's seconds over sparselift's: the peers' networks have no biases, so their useful
+edges are 2% fewer than sparselift's and a ratio of rates would flatter sparselift), and
+writes every measurement as JSON to --out. Optional; never run in CI; needs numpy, scipy
+and torch.
 
     python3 bench/peers/compare.py --sparselift target/release/sparselift --out compare.json
 """
@@ -21,14 +24,14 @@ import peers  # noqa: E402
 
 
 def peer(backend, kind, n, k, batch, reps):
-    """Useful edge-samples per second of one peer."""
+    """Useful edge-samples per second of one peer, and its seconds per call."""
     rng = np.random.default_rng(1)
     if backend == "scipy":
         step, infer, edges = peers.scipy_step(n, k, batch, rng)
     else:
         step, infer, edges = peers.torch_step(backend, n, k, batch, rng)
     seconds = peers.timed(step if kind == "train_step" else infer, reps)
-    return edges * batch / seconds
+    return edges * batch / seconds, seconds
 
 
 def main():
@@ -53,16 +56,18 @@ def main():
     ]
     print(f"machine limit (gemm crate, this run): {ours['limit_gflops']:.1f} GFLOP/s; "
           f"numpy's BLAS: {peers.machine_limit():.1f} GFLOP/s; {ours['threads']} threads; n = {n}, k = {k}\n")
-    print("| measurement | sparselift | peer | peer rate | sparselift / peer |")
+    print("| measurement | sparselift | peer | peer rate | sparselift / peer (time) |")
     print("| --- | --- | --- | --- | --- |")
     record = {"limit_gflops": ours["limit_gflops"], "sparselift": ours, "comparisons": []}
     for what, us, theirs in rows:
-        for backend, rate in theirs:
+        for backend, (rate, seconds) in theirs:
             us_rate = us["edge_samples_per_s"]
-            print(f"| {what} | {us_rate / 1e9:.3f} G/s ({100 * us['ratio_to_limit']:.1f}% of limit) "
-                  f"| {backend} | {rate / 1e9:.3f} G/s | {us_rate / rate:.1f}× |")
+            print(f"| {what} | {us_rate / 1e9:.3f} G/s ({100 * us['ratio_to_limit']:.1f}% of limit), "
+                  f"{1e3 * us['seconds']:.2f} ms | {backend} | {rate / 1e9:.3f} G/s, {1e3 * seconds:.1f} ms "
+                  f"| {seconds / us['seconds']:.1f}× |")
             record["comparisons"].append(dict(measurement=what, backend=backend, peer_edge_samples_per_s=rate,
-                                              sparselift_edge_samples_per_s=us_rate))
+                                              peer_seconds=seconds, sparselift_edge_samples_per_s=us_rate,
+                                              sparselift_seconds=us["seconds"]))
     if a.out:
         with open(a.out, "w") as f:
             json.dump(record, f, indent=1)
