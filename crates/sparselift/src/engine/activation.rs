@@ -83,7 +83,7 @@ pub fn dphi<T: Real>(a: Activation, z: T) -> T {
 }
 
 /// Whether `φ'` is computed from `φ`'s output `y` rather than from `z`: then the backward
-/// pass needs only the activations.
+/// pass needs only the activations. All of these are elementwise.
 pub fn derivative_from_output(a: Activation) -> bool {
     matches!(
         a,
@@ -198,25 +198,27 @@ impl<T: Real, F: Fn(T) -> T> Finish<T> for Activate<F, T> {
     }
 }
 
-/// `g ⟵ g ⊙ φ'(y)` on each finished tile of `∂L/∂y`, given the same tile of `y`, and
-/// its sum in [`dot`]'s order (the bias gradient): [`backward_biased`] inside the pass
-/// that completes `∂L/∂y`, bit for bit, for the activations of
-/// [`derivative_from_output`].
+/// `g ⟵ g ⊙ φ'(y)` on each finished tile of `∂L/∂y`, given the same tile of `y`, and,
+/// with a `sum` to keep, its sum in [`dot`]'s order (the bias gradient):
+/// [`backward_biased`] inside the pass that completes `∂L/∂y`, bit for bit, for the
+/// activations of [`derivative_from_output`].
 #[derive(Clone, Copy)]
 pub struct Dz<D, T> {
     pub dphi: D,
-    pub sum: [T; LANES],
+    pub sum: Option<[T; LANES]>,
 }
 
 impl<T: Real, D: Fn(T) -> T> Finish<T> for Dz<D, T> {
     #[inline(always)]
     fn tile(&mut self, g: &mut [T], y: &[T]) {
         g.iter_mut().zip(y).for_each(|(g, &y)| *g *= (self.dphi)(y));
-        simd::add_lanes(&mut self.sum, g);
+        if let Some(sum) = &mut self.sum {
+            simd::add_lanes(sum, g);
+        }
     }
 
     fn total(&self) -> Option<T> {
-        Some(simd::sum_lanes(self.sum))
+        self.sum.map(simd::sum_lanes)
     }
 }
 
@@ -361,7 +363,7 @@ mod tests {
                 let (fused, total) = per_activation!(a, d, dphi_stored::<f32>, {
                     let mut dz = Dz {
                         dphi: d,
-                        sum: [0.0; LANES],
+                        sum: Some([0.0; LANES]),
                     };
                     (sweep(&want, &y, &w, &mut dz), dz.total())
                 });

@@ -169,7 +169,7 @@ impl Network {
         let (Some(&e), None) = (edges.next(), edges.next()) else {
             return false;
         };
-        if !activation.is_elementwise() || !activation::derivative_from_output(activation) {
+        if !activation::derivative_from_output(activation) {
             return false;
         }
         let fused = Fused {
@@ -209,7 +209,6 @@ impl Network {
         let a = m.vertex(u).activation;
         let fusable = !m.vertex(u).is_source()
             && m.out_edges(u).len() == 1
-            && a.is_elementwise()
             && activation::derivative_from_output(a);
         fusable.then(|| (a, self.fused_bias(u)))
     }

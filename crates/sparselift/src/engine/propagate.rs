@@ -240,7 +240,7 @@ impl<T: Real> EdgePass<'_, T> {
                         per_activation!(activation, d, dphi_stored::<T>, {
                             let dz = || Dz {
                                 dphi: d,
-                                sum: [T::zero(); LANES],
+                                sum: gb.is_some().then_some([T::zero(); LANES]),
                             };
                             self.sweep_sources(gz, y, gw, gy, w_csc, (dz, gb.as_ref()))
                         })
