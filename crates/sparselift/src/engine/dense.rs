@@ -11,7 +11,7 @@
 //! Parallelism splits output rows into blocks of a fixed size, each a single-threaded
 //! GEMM, and never splits a reduction: results are bit-identical on any thread count.
 
-use super::propagate::EdgePass;
+use super::edge::EdgePass;
 use super::simd::{self, Finish};
 use super::Kernel;
 use crate::Real;

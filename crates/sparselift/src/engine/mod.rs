@@ -29,6 +29,7 @@
 mod activation;
 mod buffer;
 mod dense;
+mod edge;
 mod init;
 mod ops;
 mod pass;

@@ -1,6 +1,6 @@
 //! Whole-network passes: forward in topological order, backward in reverse.
 
-use super::propagate::{EdgePass, Fused};
+use super::edge::{EdgePass, Fused};
 use super::{activation, buffer, Kernel, Network};
 use crate::module::{Activation, Role};
 use crate::Real;

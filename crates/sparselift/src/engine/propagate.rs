@@ -9,32 +9,11 @@
 use super::activation::{dphi_stored, per_activation, phi, Activate, Dz};
 use super::simd::{self, Finish, Keep, LANES};
 use super::{dense, Kernel};
+use super::edge::{EdgePass, Fused};
 use crate::lift::Bipartite;
 use crate::module::Activation;
 use crate::Real;
 use rayon::prelude::*;
-
-/// The elementwise activation of the vertex whose pre-activation a pass completes, done by
-/// that pass on each finished piece while it is in registers: one sweep over the
-/// vertex's buffers instead of two. `bias`: the fused bias edge's weights (forward,
-/// `&[T]`) or gradient (backward, `&mut [T]`), one per copy of the vertex.
-pub(super) struct Fused<B> {
-    pub activation: Activation,
-    pub bias: Option<B>,
-}
-
-/// One base edge ready to propagate: its op, lifted edges and weights.
-pub(super) struct EdgePass<'a, T> {
-    pub kernel: &'a Kernel,
-    pub bip: &'a Bipartite,
-    pub w: &'a [T],
-    /// Weights per lifted edge.
-    pub wn: usize,
-    /// Scalars per sample in a source block and in a pre-activation block.
-    pub src_numel: usize,
-    pub dst_numel: usize,
-    pub batch: usize,
-}
 
 /// Calls `f(weight index, source)` for every lifted edge into target `t`, in CSR order.
 #[inline]

@@ -23,7 +23,6 @@ mod bipartite;
 pub mod dot;
 mod explicit;
 mod sample;
-mod sampler;
 mod samplers;
 #[cfg(test)]
 mod samplers_tests;
@@ -33,7 +32,7 @@ mod validate;
 
 pub use bipartite::{Bipartite, MAX_EDGES};
 pub use explicit::{load_lift, read_edge_list, save_lift, ExplicitEdges, ExplicitLift};
-pub use sampler::Sampler;
+pub use crate::module::Sampler;
 pub use spec::LiftSpec;
 pub use stats::{DegreeStats, EdgeStats, FiberStats, LiftStats};
 

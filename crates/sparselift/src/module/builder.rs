@@ -2,7 +2,7 @@
 //! as module files.
 
 use super::{Activation, EdgeSpec, Module, ModuleSpec, Op, Role, VertexSpec};
-use crate::lift::Sampler;
+use super::Sampler;
 use crate::Result;
 
 /// Builds a [`Module`] vertex by vertex and edge by edge; see the [module docs](super).

@@ -1,6 +1,5 @@
 use super::*;
 use crate::module::{Activation, ModuleBuilder, Op};
-use crate::zoo;
 
 fn parse_err(result: Result<ModuleSpec>) -> (usize, usize, String) {
     match result {
@@ -185,7 +184,7 @@ fn json_errors_have_position_and_reason() {
 
 #[test]
 fn files_are_read_by_extension_and_checked() {
-    let m = zoo::mlp(&zoo::MlpConfig::default()).unwrap();
+    let m = hand_written().swap_remove(0);
     let toml = TempFile::new("m.TOML", m.to_string().as_bytes());
     assert_eq!(Module::load(&toml.0).unwrap(), m);
     let json = TempFile::new("m.json", m.to_json().as_bytes());
@@ -259,7 +258,7 @@ fn hand_written() -> Vec<Module> {
     b.edge("a", "m", Op::TokenMix);
     b.edge("m", "y", Op::Scalar)
         .edge("x", "y", Op::Identity)
-        .sampler(&crate::lift::Sampler::KLift(1));
+        .sampler(&crate::module::Sampler::KLift(1));
     out.push(b.build().unwrap());
 
     let mut b = ModuleBuilder::new("cnn");
@@ -269,7 +268,7 @@ fn hand_written() -> Vec<Module> {
         .output("y", &[8, 1], Activation::Sigmoid)
         .output("z", &[10], Activation::LeakyRelu);
     b.edge("img", "c", Op::Conv(vec![3, 5]))
-        .sampler(&crate::lift::Sampler::InDegree(4));
+        .sampler(&crate::module::Sampler::InDegree(4));
     b.edge("seq", "g", Op::Conv(vec![3]))
         .edge("seq", "g", Op::Conv(vec![1]));
     b.edge("c", "y", Op::Linear)
@@ -279,7 +278,7 @@ fn hand_written() -> Vec<Module> {
         .named("g->z#3")
         .edge("g", "z", Op::Scalar);
     b.edge("g", "z", Op::Scalar)
-        .sampler(&crate::lift::Sampler::ErdosRenyi(0.1));
+        .sampler(&crate::module::Sampler::ErdosRenyi(0.1));
     out.push(b.build().unwrap());
 
     // Unnamed parallel edges followed by one that *looks* auto-named but is not.
@@ -297,27 +296,7 @@ fn hand_written() -> Vec<Module> {
 
 #[test]
 fn display_and_json_load_back_to_equal_modules() {
-    let mut modules = hand_written();
-    for hidden in [1, 3] {
-        for bias in [true, false] {
-            let cfg = zoo::MlpConfig {
-                hidden,
-                bias,
-                activation: Activation::Tanh,
-                ..Default::default()
-            };
-            modules.push(zoo::mlp(&cfg).unwrap());
-            let cfg = zoo::ResMlpConfig {
-                blocks: hidden,
-                bias,
-                ..Default::default()
-            };
-            modules.push(zoo::resmlp(&cfg).unwrap());
-        }
-    }
-    for entry in zoo::ENTRIES {
-        modules.push(entry.build(&[]).unwrap());
-    }
+    let modules = hand_written();
     for m in &modules {
         let text = m.to_string();
         let back = ModuleSpec::from_toml_str(&text, "rt.toml").unwrap().build();

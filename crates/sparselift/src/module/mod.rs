@@ -19,15 +19,16 @@
 mod builder;
 mod display;
 mod load;
+mod sampler;
 mod spec;
 mod validate;
 
 pub use builder::ModuleBuilder;
 pub use load::{Format, MAX_FILE_BYTES};
+pub use sampler::Sampler;
 pub use spec::{EdgeSpec, ModuleSpec, Origin, VertexSpec};
 pub use validate::MAX_NUMEL;
 
-use crate::lift::Sampler;
 
 /// A tensor shape (`Y_v = R^shape`).
 pub type Shape = Vec<usize>;

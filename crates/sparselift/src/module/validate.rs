@@ -29,7 +29,7 @@
 //! ```
 
 use super::{Activation, Edge, Module, ModuleSpec, Op, Role, Shape, Vertex};
-use crate::lift::Sampler;
+use super::Sampler;
 use crate::{Error, Result};
 use std::collections::HashMap;
 

@@ -1,0 +1,28 @@
+//! One base edge ready to propagate — its kernel, lifted edges, weights and batch — and
+//! the activation a pass may finish: what the dense and sparse kernels both take.
+
+use super::Kernel;
+use crate::lift::Bipartite;
+use crate::module::Activation;
+
+/// The elementwise activation of the vertex whose pre-activation a pass completes, done by
+/// that pass on each finished piece while it is in registers: one sweep over the
+/// vertex's buffers instead of two. `bias`: the fused bias edge's weights (forward,
+/// `&[T]`) or gradient (backward, `&mut [T]`), one per copy of the vertex.
+pub(super) struct Fused<B> {
+    pub activation: Activation,
+    pub bias: Option<B>,
+}
+
+/// One base edge ready to propagate: its op, lifted edges and weights.
+pub(super) struct EdgePass<'a, T> {
+    pub kernel: &'a Kernel,
+    pub bip: &'a Bipartite,
+    pub w: &'a [T],
+    /// Weights per lifted edge.
+    pub wn: usize,
+    /// Scalars per sample in a source block and in a pre-activation block.
+    pub src_numel: usize,
+    pub dst_numel: usize,
+    pub batch: usize,
+}
