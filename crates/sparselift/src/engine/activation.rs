@@ -1,160 +1,58 @@
-//! Activations `σ_v` (SPEC §1): forward and backward side by side.
+//! Elementwise activations over whole buffers and fused into the kernels' finishing
+//! steps. The functions themselves are the units of [`crate::activation`].
 //!
 //! Elementwise activations see the sum of their pre-activations, so the engine keeps a
-//! single summed pre-activation buffer for them; `product` keeps one buffer per slot.
-//! Where `φ'` is a function of `φ`'s output (relu, leaky relu, tanh, sigmoid, identity),
-//! the backward pass reads the activations instead ([`dphi_stored`]), so the kernel that
-//! completes a pre-activation may apply `φ` itself and never store it.
+//! single summed pre-activation buffer for them; joint activations keep one buffer per
+//! slot. Where `φ'` is a function of `φ`'s output ([`Elementwise::derivative_from_output`]),
+//! the backward pass reads the activations instead, so the kernel that completes a
+//! pre-activation may apply `φ` itself and never store it.
 
 use super::simd::{self, dot, Finish, LANES};
-use crate::module::Activation;
+use crate::activation::Elementwise;
 use crate::Real;
 use rayon::prelude::*;
 
-/// Slope of leaky ReLU on the negative side.
-const LEAKY_SLOPE: f64 = 0.01;
-/// `√(2/π)`, for the tanh approximation of GELU.
-const GELU_C: f64 = 0.797_884_560_802_865_4;
-const GELU_A: f64 = 0.044_715;
-
-/// `φ(z)` of an elementwise activation.
-#[inline(always)]
-pub fn phi<T: Real>(a: Activation, z: T) -> T {
-    let one = T::one();
-    match a {
-        Activation::Relu => z.max(T::zero()),
-        Activation::LeakyRelu => {
-            if z > T::zero() {
-                z
-            } else {
-                z * T::of(LEAKY_SLOPE)
-            }
-        }
-        Activation::Tanh => z.tanh(),
-        Activation::Sigmoid => one / (one + (-z).exp()),
-        Activation::Gelu => {
-            let u = T::of(GELU_C) * (z + T::of(GELU_A) * z * z * z);
-            T::of(0.5) * z * (one + u.tanh())
-        }
-        // log(1 + e^z) without overflow for large z.
-        Activation::Softplus => z.max(T::zero()) + (-z.abs()).exp().ln_1p(),
-        _ => z,
-    }
-}
-
-/// `φ'(z)` of an elementwise activation.
-#[inline(always)]
-pub fn dphi<T: Real>(a: Activation, z: T) -> T {
-    let one = T::one();
-    match a {
-        Activation::Relu => {
-            if z > T::zero() {
-                one
-            } else {
-                T::zero()
-            }
-        }
-        Activation::LeakyRelu => {
-            if z > T::zero() {
-                one
-            } else {
-                T::of(LEAKY_SLOPE)
-            }
-        }
-        Activation::Tanh => {
-            let t = z.tanh();
-            one - t * t
-        }
-        Activation::Sigmoid => {
-            let s = one / (one + (-z).exp());
-            s * (one - s)
-        }
-        // softplus' is the logistic sigmoid.
-        Activation::Softplus => one / (one + (-z).exp()),
-        Activation::Gelu => {
-            let z2 = z * z;
-            let u = T::of(GELU_C) * (z + T::of(GELU_A) * z2 * z);
-            let t = u.tanh();
-            let du = T::of(GELU_C) * (one + T::of(3.0 * GELU_A) * z2);
-            T::of(0.5) * (one + t) + T::of(0.5) * z * (one - t * t) * du
-        }
-        _ => one,
-    }
-}
-
-/// Whether `φ'` is computed from `φ`'s output `y` rather than from `z`: then the backward
-/// pass needs only the activations. All of these are elementwise.
-pub fn derivative_from_output(a: Activation) -> bool {
-    matches!(
-        a,
-        Activation::Relu
-            | Activation::LeakyRelu
-            | Activation::Tanh
-            | Activation::Sigmoid
-            | Activation::Identity
-    )
-}
-
-/// `φ'` at what the backward pass reads: `y = φ(z)` where [`derivative_from_output`],
-/// else `z`. Bit for bit [`dphi`]`(z)`: relu and leaky relu test the sign, which `φ`
-/// keeps, and tanh and sigmoid compute `φ(z)` inside `φ'` exactly as `φ` does.
-#[inline(always)]
-pub fn dphi_stored<T: Real>(a: Activation, x: T) -> T {
-    let one = T::one();
-    match a {
-        Activation::Tanh => one - x * x,
-        Activation::Sigmoid => x * (one - x),
-        Activation::Identity => one,
-        _ => dphi(a, x),
-    }
-}
-
-/// Runs `body` with `f` = the activation's function chosen once, so that every
-/// activation gets its own monomorphised — and vectorisable — loop instead of a branch
-/// per element.
+/// Runs `$body` with `$f` = `|z| U::$method(z)` for the unit `U` of the elementwise
+/// activation `$e` (`phi`, or `dphi_stored` for what the backward pass keeps), so that
+/// every activation gets its own monomorphised — and vectorisable — loop instead of a
+/// branch per element. One arm per activation of the list in [`crate::activation`].
 macro_rules! per_activation {
-    ($a:expr, $f:ident, $d:expr, $body:expr) => {
-        match $a {
-            Activation::Relu => {
-                let $f = |z| $d(Activation::Relu, z);
+    ($e:expr, $f:ident = $method:ident::<$t:ty>, $body:expr) => {
+        $crate::activation::activations!(
+            [$crate::engine::activation::per_activation_arms] $e, $f, $method, $t, $body
+        )
+    };
+}
+
+/// The arms of [`per_activation!`], from the list of activations.
+macro_rules! per_activation_arms {
+    (($e:expr, $f:ident, $method:ident, $t:ty, $body:expr)
+     elementwise { $($v:ident: $file:ident,)* } joint { $($j:ident: $jf:ident,)* }) => {
+        match $e {
+            $($crate::activation::Elementwise::$v => {
+                let $f = |z: $t| $crate::engine::activation::$method::<$crate::activation::$v, $t>(z);
                 $body
-            }
-            Activation::LeakyRelu => {
-                let $f = |z| $d(Activation::LeakyRelu, z);
-                $body
-            }
-            Activation::Tanh => {
-                let $f = |z| $d(Activation::Tanh, z);
-                $body
-            }
-            Activation::Sigmoid => {
-                let $f = |z| $d(Activation::Sigmoid, z);
-                $body
-            }
-            Activation::Gelu => {
-                let $f = |z| $d(Activation::Gelu, z);
-                $body
-            }
-            Activation::Softplus => {
-                let $f = |z| $d(Activation::Softplus, z);
-                $body
-            }
-            _ => {
-                let $f = |z| $d(Activation::Identity, z);
-                $body
-            }
+            })*
         }
     };
 }
 
-pub(super) use per_activation;
+pub(crate) use {per_activation, per_activation_arms};
+
+/// `φ(z)` of unit `U`.
+#[inline(always)]
+pub(crate) fn phi<U: crate::activation::ElementwiseUnit, T: Real>(z: T) -> T {
+    U::phi(z)
+}
+
+pub(crate) use crate::activation::dphi_stored;
 
 /// Scalars per parallel task of the elementwise loops.
 const CHUNK: usize = 1 << 15;
 
 /// `y = φ(z)` over a buffer.
-pub fn forward<T: Real>(a: Activation, z: &[T], y: &mut [T]) {
-    per_activation!(a, f, phi::<T>, {
+pub fn forward<T: Real>(a: Elementwise, z: &[T], y: &mut [T]) {
+    per_activation!(a, f = phi::<T>, {
         y.par_chunks_mut(CHUNK)
             .zip(z.par_chunks(CHUNK))
             .for_each(|(y, z)| y.iter_mut().zip(z).for_each(|(y, &z)| *y = f(z)))
@@ -163,10 +61,10 @@ pub fn forward<T: Real>(a: Activation, z: &[T], y: &mut [T]) {
 
 /// `z_t += bias[t]`, then `y = φ(z)`, in one pass over the buffers (blocks of `z.len() /
 /// bias.len()` scalars per target): a bias edge fused with the activation it feeds.
-pub fn forward_biased<T: Real>(a: Activation, z: &mut [T], y: &mut [T], bias: &[T]) {
+pub fn forward_biased<T: Real>(a: Elementwise, z: &mut [T], y: &mut [T], bias: &[T]) {
     let block = z.len() / bias.len().max(1);
     let targets = CHUNK / block.max(1) + 1;
-    per_activation!(a, f, phi::<T>, {
+    per_activation!(a, f = phi::<T>, {
         z.par_chunks_mut(block * targets)
             .zip(y.par_chunks_mut(block * targets))
             .zip(bias.par_chunks(targets))
@@ -225,10 +123,10 @@ impl<T: Real, D: Fn(T) -> T> Finish<T> for Dz<D, T> {
 /// `g ⟵ g ⊙ φ'` and the bias gradient `gb[t] = Σ g_t` (as [`dot`] with `ones`, a
 /// block of ones), in one pass: the backward of [`forward_biased`]. `z` holds what
 /// [`dphi_stored`] takes.
-pub fn backward_biased<T: Real>(a: Activation, z: &[T], g: &mut [T], ones: &[T], gb: &mut [T]) {
+pub fn backward_biased<T: Real>(a: Elementwise, z: &[T], g: &mut [T], ones: &[T], gb: &mut [T]) {
     let block = ones.len();
     let targets = CHUNK / block.max(1) + 1;
-    per_activation!(a, f, dphi_stored::<T>, {
+    per_activation!(a, f = dphi_stored::<T>, {
         g.par_chunks_mut(block * targets)
             .zip(z.par_chunks(block * targets))
             .zip(gb.par_chunks_mut(targets))
@@ -243,11 +141,11 @@ pub fn backward_biased<T: Real>(a: Activation, z: &[T], g: &mut [T], ones: &[T],
 
 /// `g ⟵ g ⊙ φ'` over a buffer: turns `∂L/∂y` into `∂L/∂z` in place. `z` holds what
 /// [`dphi_stored`] takes.
-pub fn backward<T: Real>(a: Activation, z: &[T], g: &mut [T]) {
-    if a == Activation::Identity {
+pub fn backward<T: Real>(a: Elementwise, z: &[T], g: &mut [T]) {
+    if a == Elementwise::Identity {
         return;
     }
-    per_activation!(a, f, dphi_stored::<T>, {
+    per_activation!(a, f = dphi_stored::<T>, {
         g.par_chunks_mut(CHUNK)
             .zip(z.par_chunks(CHUNK))
             .for_each(|(g, z)| g.iter_mut().zip(z).for_each(|(g, &z)| *g *= f(z)))
@@ -257,38 +155,6 @@ pub fn backward<T: Real>(a: Activation, z: &[T], g: &mut [T]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Central differences in f64 at points away from the kinks of relu/leaky relu.
-    #[test]
-    fn derivatives_match_finite_differences() {
-        let h = 1e-6;
-        for a in Activation::ALL.into_iter().filter(|a| a.is_elementwise()) {
-            for &z in &[-3.1f64, -0.7, -0.05, 0.03, 0.4, 1.9, 12.0] {
-                let fd = (phi(a, z + h) - phi(a, z - h)) / (2.0 * h);
-                let d = dphi(a, z);
-                assert!(
-                    (fd - d).abs() <= 1e-7 * (1.0 + d.abs()),
-                    "{a} at {z}: {d} vs {fd}"
-                );
-            }
-        }
-    }
-
-    /// `φ'` from the output is `φ'` from the pre-activation, bit for bit, at kinks too.
-    #[test]
-    fn derivatives_from_outputs_equal_those_from_pre_activations() {
-        for a in Activation::ALL
-            .into_iter()
-            .filter(|&a| derivative_from_output(a))
-        {
-            for z in [
-                -30.0f32, -3.1, -0.7, -1e-30, -0.0, 0.0, 1e-30, 0.03, 0.4, 1.9, 12.0,
-            ] {
-                let (want, got) = (dphi(a, z), dphi_stored(a, phi(a, z)));
-                assert_eq!(got.to_bits(), want.to_bits(), "{a} at {z}: {got} vs {want}");
-            }
-        }
-    }
 
     /// `∂L/∂y_s` of [`simd::gather_rows_dots`] over the rows `(3j + 1) mod rows` of `gz`,
     /// weighted by `w`, finished by `finish`.
@@ -322,9 +188,9 @@ mod tests {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
         let mut random =
             |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-2.0..2.0)).collect() };
-        for a in Activation::ALL
+        for a in Elementwise::ALL
             .into_iter()
-            .filter(|&a| derivative_from_output(a))
+            .filter(|a| a.derivative_from_output())
         {
             for len in [1, 16, 48, 144, 256, 300] {
                 let (rows, count) = (5, 4);
@@ -337,7 +203,7 @@ mod tests {
                 let mut want = vec![0.0; len];
                 forward_biased(a, &mut z, &mut want, &[bias]);
                 let mut got = vec![0.0; len];
-                per_activation!(a, f, phi::<f32>, {
+                per_activation!(a, f = phi::<f32>, {
                     let act = || Activate {
                         phi: f,
                         bias: Some(bias),
@@ -360,7 +226,7 @@ mod tests {
                 let mut g = sweep(&want, &y, &w, &mut simd::Keep);
                 let mut gb = [0.0];
                 backward_biased(a, &want, &mut g, &vec![1.0; len], &mut gb);
-                let (fused, total) = per_activation!(a, d, dphi_stored::<f32>, {
+                let (fused, total) = per_activation!(a, d = dphi_stored::<f32>, {
                     let mut dz = Dz {
                         dphi: d,
                         sum: Some([0.0; LANES]),
@@ -375,14 +241,5 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn softplus_does_not_overflow_and_gelu_has_its_known_values() {
-        assert!((phi(Activation::Softplus, 1000.0f64) - 1000.0).abs() < 1e-12);
-        assert!(phi(Activation::Softplus, -1000.0f64) >= 0.0);
-        // GELU(0) = 0 and GELU(z) → z for large z.
-        assert_eq!(phi(Activation::Gelu, 0.0f64), 0.0);
-        assert!((phi(Activation::Gelu, 10.0f64) - 10.0).abs() < 1e-9);
     }
 }

@@ -2,15 +2,15 @@
 //! the activation a pass may finish: what the dense and sparse kernels both take.
 
 use super::Kernel;
+use crate::activation::Elementwise;
 use crate::lift::Bipartite;
-use crate::module::Activation;
 
 /// The elementwise activation of the vertex whose pre-activation a pass completes, done by
 /// that pass on each finished piece while it is in registers: one sweep over the
 /// vertex's buffers instead of two. `bias`: the fused bias edge's weights (forward,
 /// `&[T]`) or gradient (backward, `&mut [T]`), one per copy of the vertex.
 pub(super) struct Fused<B> {
-    pub activation: Activation,
+    pub activation: Elementwise,
     pub bias: Option<B>,
 }
 

@@ -36,12 +36,12 @@ mod pass;
 mod propagate;
 mod simd;
 
-pub use activation::{dphi, phi};
 pub use ops::Kernel;
 pub use pass::Workspace;
 
+use crate::activation::{Family, Joint};
 use crate::lift::Lift;
-use crate::module::{Activation, Module, Op};
+use crate::module::{Module, Op};
 use crate::{Error, Result};
 
 /// A lifted network: module, lift, and the layout of its parameters.
@@ -66,7 +66,7 @@ impl Network {
             ));
         }
         for v in module.vertices() {
-            if matches!(v.activation, Activation::Outer | Activation::Dsoftmul) {
+            if let Family::Joint(Joint::Outer | Joint::Dsoftmul) = v.activation.family() {
                 return Err(Error::invalid(
                     format!("vertex \"{}\"", v.name),
                     format!(

@@ -2,7 +2,8 @@
 
 use super::edge::{EdgePass, Fused};
 use super::{activation, buffer, Kernel, Network};
-use crate::module::{Activation, Role};
+use crate::activation::{Elementwise, Family, Joint, Product};
+use crate::module::Role;
 use crate::Real;
 
 /// Buffers for one batch size: activations, pre-activations and their gradients, per base
@@ -14,7 +15,7 @@ pub struct Workspace<T> {
     y: Vec<Vec<T>>,
     /// Pre-activations: one summed buffer for elementwise activations, one per slot else.
     /// Left empty where the pass of a vertex's only edge applies the activation itself
-    /// (the backward pass then reads `y`, see [`activation::derivative_from_output`]):
+    /// (the backward pass then reads `y`, see [`Elementwise::derivative_from_output`]):
     /// 256 MiB a hidden layer at the scale of BENCHMARKS.md.
     z: Vec<Vec<Vec<T>>>,
     /// `∂L/∂y_v`, overwritten in place by `∂L/∂z_v` for elementwise activations.
@@ -34,10 +35,10 @@ impl<T: Real> Workspace<T> {
         let size = |v: usize| net.lift.fiber(v) * m.vertex(v).numel() * batch;
         let slots = |v: usize| {
             let vert = m.vertex(v);
-            match vert.activation {
+            match vert.activation.family() {
                 _ if vert.is_source() => 0,
-                a if a.is_elementwise() => 1,
-                _ => m.in_edges(v).len(),
+                Family::Elementwise(_) => 1,
+                Family::Joint(_) => m.in_edges(v).len(),
             }
         };
         let n = m.vertices().len();
@@ -133,13 +134,12 @@ impl Network {
                         buffer::zero(buf);
                     }
                     let y = &mut ws.y[v];
-                    match vert.activation {
-                        Activation::Product => {
-                            for ((y, &a), &c) in y.iter_mut().zip(&z[0]).zip(&z[1]) {
-                                *y = a * c;
-                            }
+                    match vert.activation.family() {
+                        Family::Joint(Joint::Product) => Product::forward(&z[0], &z[1], y),
+                        Family::Joint(j @ (Joint::Outer | Joint::Dsoftmul)) => {
+                            unreachable!("Network::new rejects {j}")
                         }
-                        a => match bias {
+                        Family::Elementwise(a) => match bias {
                             Some(e) => activation::forward_biased(
                                 a,
                                 &mut z[0],
@@ -159,17 +159,19 @@ impl Network {
 
     /// `y_v` straight from the pass of `v`'s only edge, when that pass can apply the
     /// activation (and fused bias) itself: the pre-activation is never stored, as the
-    /// backward pass reads `y_v` alone ([`activation::derivative_from_output`]). False,
+    /// backward pass reads `y_v` alone ([`Elementwise::derivative_from_output`]). False,
     /// touching nothing, otherwise.
     fn forward_fused<T: Real>(&self, theta: &[T], v: usize, ws: &mut Workspace<T>) -> bool {
         let m = &self.module;
-        let activation = m.vertex(v).activation;
+        let Some(activation) = m.vertex(v).activation.elementwise() else {
+            return false;
+        };
         let bias = self.fused_bias(v);
         let mut edges = m.in_edges(v).iter().filter(|&&e| Some(e) != bias);
         let (Some(&e), None) = (edges.next(), edges.next()) else {
             return false;
         };
-        if !activation::derivative_from_output(activation) {
+        if !activation.derivative_from_output() {
             return false;
         }
         let fused = Fused {
@@ -203,13 +205,12 @@ impl Network {
     /// The activation of edge `e`'s source and its fused bias edge, when `e`'s backward
     /// pass may apply that activation's backward: `e` is the source's only out-edge, so
     /// it completes `∂L/∂y` there, and `φ'` reads the output `y`, which the pass holds.
-    fn fuse_source_activation(&self, e: usize) -> Option<(Activation, Option<usize>)> {
+    fn fuse_source_activation(&self, e: usize) -> Option<(Elementwise, Option<usize>)> {
         let m = &self.module;
         let u = m.edge(e).from;
-        let a = m.vertex(u).activation;
-        let fusable = !m.vertex(u).is_source()
-            && m.out_edges(u).len() == 1
-            && activation::derivative_from_output(a);
+        let a = m.vertex(u).activation.elementwise()?;
+        let fusable =
+            !m.vertex(u).is_source() && m.out_edges(u).len() == 1 && a.derivative_from_output();
         fusable.then(|| (a, self.fused_bias(u)))
     }
 
@@ -281,19 +282,20 @@ impl Network {
             let bias = self.fused_bias(v);
             let z = &ws.z[v];
             // What φ' reads: y where it can, since a fused forward stores no z.
-            let at = match vert.activation {
-                a if activation::derivative_from_output(a) => &ws.y[v],
+            let at = match vert.activation.elementwise() {
+                Some(a) if a.derivative_from_output() => &ws.y[v],
                 _ => &z[0],
             };
-            match vert.activation {
+            match vert.activation.family() {
                 _ if dz_done[v] => {}
-                Activation::Product => {
-                    for i in 0..gy.len() {
-                        gz[0][i] = gy[i] * z[1][i];
-                        gz[1][i] = gy[i] * z[0][i];
-                    }
+                Family::Joint(Joint::Product) => {
+                    let (g1, g2) = gz.split_at_mut(1);
+                    Product::backward([&z[0], &z[1]], &gy, [&mut g1[0], &mut g2[0]]);
                 }
-                a => match bias {
+                Family::Joint(j @ (Joint::Outer | Joint::Dsoftmul)) => {
+                    unreachable!("Network::new rejects {j}")
+                }
+                Family::Elementwise(a) => match bias {
                     Some(e) => activation::backward_biased(
                         a,
                         at,

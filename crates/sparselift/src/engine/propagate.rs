@@ -6,12 +6,11 @@
 //! atomics, and the same floating-point result on any thread count. Complete graphs go to
 //! [`super::dense`] (a GEMM) when their op allows it.
 
-use super::activation::{dphi_stored, per_activation, phi, Activate, Dz};
+use super::activation::{per_activation, Activate, Dz};
+use super::edge::{EdgePass, Fused};
 use super::simd::{self, Finish, Keep, LANES};
 use super::{dense, Kernel};
-use super::edge::{EdgePass, Fused};
 use crate::lift::Bipartite;
-use crate::module::Activation;
 use crate::Real;
 use rayon::prelude::*;
 
@@ -124,7 +123,7 @@ impl<T: Real> EdgePass<'_, T> {
     /// False, touching nothing, for edges with neither.
     pub fn forward_fused(&self, y: &[T], out: &mut [T], fused: Fused<&[T]>) -> bool {
         let sparse = self.kernel == &Kernel::Scalar && self.bip.csr().is_some();
-        per_activation!(fused.activation, f, phi::<T>, {
+        per_activation!(fused.activation, f = phi::<T>, {
             let finish = |t| Activate {
                 phi: f,
                 bias: fused.bias.map(|b: &[T]| b[t]),
@@ -216,7 +215,7 @@ impl<T: Real> EdgePass<'_, T> {
                 match fused {
                     Some(Fused { activation, bias }) => {
                         let gb = bias.map(Disjoint::new);
-                        per_activation!(activation, d, dphi_stored::<T>, {
+                        per_activation!(activation, d = dphi_stored::<T>, {
                             let dz = || Dz {
                                 dphi: d,
                                 sum: gb.is_some().then_some([T::zero(); LANES]),

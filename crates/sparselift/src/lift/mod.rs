@@ -30,9 +30,9 @@ mod spec;
 mod stats;
 mod validate;
 
+pub use crate::module::Sampler;
 pub use bipartite::{Bipartite, MAX_EDGES};
 pub use explicit::{load_lift, read_edge_list, save_lift, ExplicitEdges, ExplicitLift};
-pub use crate::module::Sampler;
 pub use spec::LiftSpec;
 pub use stats::{DegreeStats, EdgeStats, FiberStats, LiftStats};
 

@@ -1,8 +1,8 @@
 //! A Rust builder for base modules: sugar over [`ModuleSpec`], validated by the same code
 //! as module files.
 
-use super::{Activation, EdgeSpec, Module, ModuleSpec, Op, Role, VertexSpec};
 use super::Sampler;
+use super::{Activation, EdgeSpec, Module, ModuleSpec, Op, Role, VertexSpec};
 use crate::Result;
 
 /// Builds a [`Module`] vertex by vertex and edge by edge; see the [module docs](super).

@@ -29,6 +29,7 @@ pub use sampler::Sampler;
 pub use spec::{EdgeSpec, ModuleSpec, Origin, VertexSpec};
 pub use validate::MAX_NUMEL;
 
+pub use crate::activation::Activation;
 
 /// A tensor shape (`Y_v = R^shape`).
 pub type Shape = Vec<usize>;
@@ -45,91 +46,6 @@ pub enum Role {
     Hidden,
     /// Part of the network output (outputs are concatenated in declaration order).
     Output,
-}
-
-/// A vertex activation `σ_v` (SPEC §1). Elementwise ones sum their pre-activations first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Activation {
-    Identity,
-    Relu,
-    /// Leaky ReLU with slope 0.01 on the negative side.
-    LeakyRelu,
-    Tanh,
-    Sigmoid,
-    /// GELU, tanh approximation.
-    Gelu,
-    Softplus,
-    /// `z_1 ⊙ z_2`.
-    Product,
-    /// `z_1 z_2ᵀ / √c` for `z_1, z_2 ∈ R^{L×c}`.
-    Outer,
-    /// `softmax_rows(z_1) · z_2` for `z_1 ∈ R^{L×L}`, `z_2 ∈ R^{L×c}`.
-    Dsoftmul,
-}
-
-impl Activation {
-    /// Every activation, in documentation order.
-    pub const ALL: [Activation; 10] = [
-        Activation::Identity,
-        Activation::Relu,
-        Activation::LeakyRelu,
-        Activation::Tanh,
-        Activation::Sigmoid,
-        Activation::Gelu,
-        Activation::Softplus,
-        Activation::Product,
-        Activation::Outer,
-        Activation::Dsoftmul,
-    ];
-
-    /// The name used in module files.
-    pub fn name(self) -> &'static str {
-        match self {
-            Activation::Identity => "identity",
-            Activation::Relu => "relu",
-            Activation::LeakyRelu => "leaky_relu",
-            Activation::Tanh => "tanh",
-            Activation::Sigmoid => "sigmoid",
-            Activation::Gelu => "gelu",
-            Activation::Softplus => "softplus",
-            Activation::Product => "product",
-            Activation::Outer => "outer",
-            Activation::Dsoftmul => "dsoftmul",
-        }
-    }
-
-    /// Parses a name from a module file.
-    pub fn from_name(name: &str) -> Option<Activation> {
-        Activation::ALL.into_iter().find(|a| a.name() == name)
-    }
-
-    /// `Some(k)` when the activation takes exactly `k` pre-activations, `None` for the
-    /// elementwise ones (any number ≥ 1, summed).
-    pub fn arity(self) -> Option<usize> {
-        match self {
-            Activation::Product | Activation::Outer | Activation::Dsoftmul => Some(2),
-            _ => None,
-        }
-    }
-
-    /// True for the elementwise activations `φ(z_1 + z_2 + …)`.
-    pub fn is_elementwise(self) -> bool {
-        self.arity().is_none()
-    }
-
-    /// The initialisation gain `g` (SPEC §2): `√2` for relu-like, 1 otherwise.
-    pub fn gain(self) -> f64 {
-        match self {
-            Activation::Relu | Activation::LeakyRelu => std::f64::consts::SQRT_2,
-            _ => 1.0,
-        }
-    }
-}
-
-impl std::fmt::Display for Activation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
 }
 
 /// The bilinear op `M_e(w, y)` carried by an edge (SPEC §1).

@@ -28,8 +28,9 @@
 //! # Ok::<(), sparselift::Error>(())
 //! ```
 
-use super::{Activation, Edge, Module, ModuleSpec, Op, Role, Shape, Vertex};
 use super::Sampler;
+use super::{Activation, Edge, Module, ModuleSpec, Op, Role, Shape, Vertex};
+use crate::activation::Family;
 use crate::{Error, Result};
 use std::collections::HashMap;
 
@@ -166,9 +167,10 @@ impl ModuleSpec {
             });
         }
         for (v, vert) in vertices.iter().enumerate() {
-            if vert.activation == Activation::Outer {
-                let z: Vec<&Shape> = in_edges[v].iter().map(|&e| &edges[e].z_shape).collect();
-                check_outer(vert, &z).map_err(|m| Error::invalid(self.at_vertex(v), m))?;
+            if let Family::Joint(j) = vert.activation.family() {
+                let z: Vec<&[usize]> = in_edges[v].iter().map(|&e| &edges[e].z_shape[..]).collect();
+                j.check_slots(&vert.shape, &z)
+                    .map_err(|m| Error::invalid(self.at_vertex(v), m))?;
             }
         }
 
@@ -423,10 +425,9 @@ impl ModuleSpec {
         let su = &u.shape;
         // The pre-activation shape the target expects in this slot, when it fixes one
         // (check_arity_and_shape has made sure outer/dsoftmul vertices are [L, ·]).
-        let expected: Option<Shape> = match v.activation {
-            Activation::Outer => None,
-            Activation::Dsoftmul if slot == 0 => Some(vec![v.shape[0], v.shape[0]]),
-            _ => Some(v.shape.clone()),
+        let expected: Option<Shape> = match v.activation.family() {
+            Family::Elementwise(_) => Some(v.shape.clone()),
+            Family::Joint(j) => j.slot_shape(&v.shape, slot),
         };
         let bad = |m: String| Error::invalid(at(), m);
         // Shapes are non-empty (check_vertices), so `last` and `[0]` exist.
@@ -544,31 +545,10 @@ fn check_arity_and_shape(v: &Vertex, in_degree: usize) -> std::result::Result<()
             ));
         }
     }
-    let s = &v.shape;
-    match a {
-        Activation::Outer if s.len() != 2 || s[0] != s[1] => Err(format!(
-            "outer produces attention scores [L, L], but the vertex has shape {}",
-            fmt_shape(s)
-        )),
-        Activation::Dsoftmul if s.len() != 2 => Err(format!(
-            "dsoftmul produces a token map [L, c], but the vertex has shape {}",
-            fmt_shape(s)
-        )),
-        _ => Ok(()),
+    match a.family() {
+        Family::Elementwise(_) => Ok(()),
+        Family::Joint(j) => j.check_shape(&v.shape),
     }
-}
-
-/// `outer` takes two pre-activations of one shape `[L, c]` (its `L` is the vertex's).
-fn check_outer(v: &Vertex, z: &[&Shape]) -> std::result::Result<(), String> {
-    let l = v.shape[0];
-    if z.len() == 2 && z[0].len() == 2 && z[0] == z[1] && z[0][0] == l {
-        return Ok(());
-    }
-    let shapes: Vec<String> = z.iter().map(|s| fmt_shape(s)).collect();
-    Err(format!(
-        "outer needs two pre-activations of one shape [{l}, c] (queries and keys), got {}",
-        shapes.join(" and ")
-    ))
 }
 
 /// Warnings for vertices from which no output can be reached. They say which vertex but
