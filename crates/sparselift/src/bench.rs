@@ -26,7 +26,7 @@ pub struct BenchResult {
     pub k: u32,
     pub batch: usize,
     /// Scalar edges (weights) of the whole network: a `linear` lifted edge carrying a
-    /// `1 × 64` weight counts 64, as in PERF.md's unit and in the peers' counts.
+    /// `1 × 64` weight counts 64, the unit of `BENCHMARKS.md` and of the peers' counts.
     pub edges: u64,
     /// Median seconds per call.
     pub seconds: f64,

@@ -3,7 +3,7 @@
 //! | form | meaning |
 //! | --- | --- |
 //! | `digits` | the built-in digits dataset, with its fixed split ([`digits`](super::digits)) |
-//! | `witness:m=8,n=512[,noise=0.1][,seed=S][,test=T]` | a witness task (SPEC §4), see [`WitnessSpec`] |
+//! | `witness:m=8,n=512[,noise=0.1][,seed=S][,test=T]` | a witness task (docs/semantics.md §4), see [`WitnessSpec`] |
 //! | `file.csv[:OPTIONS]` (also `.tsv`, `.txt`) | a CSV file ([`load_csv`](super::load_csv)) |
 //! | `x.npy,y.npy` | inputs and targets as NumPy arrays ([`load_npy`](super::load_npy)) |
 //! | `images,labels` | an IDX images file and its labels file ([`load_idx`](super::load_idx)) |
@@ -51,7 +51,7 @@ pub enum DataSource {
     },
 }
 
-/// A witness task (SPEC §4): a random lift of size `m` labels `n` Gaussian inputs.
+/// A witness task (docs/semantics.md §4): a random lift of size `m` labels `n` Gaussian inputs.
 /// This is only its description; generating it needs the engine.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WitnessSpec {

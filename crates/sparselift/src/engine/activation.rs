@@ -1,4 +1,4 @@
-//! Activations `σ_v` (SPEC §1): forward and backward side by side.
+//! Activations `σ_v` (docs/semantics.md §1): forward and backward side by side.
 //!
 //! Elementwise activations see the sum of their pre-activations, so the engine keeps a
 //! single summed pre-activation buffer for them; `product` keeps one buffer per slot.

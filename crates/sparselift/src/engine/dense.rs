@@ -1,4 +1,4 @@
-//! Complete bipartite edges as dense matrix products (DESIGN "Kernels"), through the
+//! Complete bipartite edges as dense matrix products (docs/design.md §3), through the
 //! `gemm` crate.
 //!
 //! A complete graph's weights, in CSR order, are a strided matrix `A` (`m × k`) such that

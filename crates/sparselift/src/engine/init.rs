@@ -1,4 +1,4 @@
-//! Weight initialisation (SPEC §2, *ours*): every entry of the weight of a lifted edge
+//! Weight initialisation (docs/semantics.md §2, *ours*): every entry of the weight of a lifted edge
 //! into target `t` is drawn `N(0, g² / fan_in(t))`, where `fan_in(t)` counts the scalar
 //! inputs that reach one output entry of `t` through the lifted edges over the same base
 //! edge — its in-degree times the op's own fan-in — and `g` is the gain of the target's

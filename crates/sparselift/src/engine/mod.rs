@@ -5,7 +5,7 @@
 //! base edge by base edge, lifted edges in CSR order (by target, then source), each lifted
 //! edge's weight in row-major order of the base edge's `weight_shape`.
 //!
-//! Activations are **neuron-major, batch-minor** (DESIGN "Kernels"): for a base vertex,
+//! Activations are **neuron-major, batch-minor** (docs/design.md §3): for a base vertex,
 //! one contiguous `[fiber][elements][batch]` buffer, so a scalar lifted edge costs one
 //! AXPY over a contiguous batch vector. Network inputs and outputs are feature-major
 //! `[feature][batch]`.

@@ -1,5 +1,5 @@
-//! Edge ops `M_e(w, y)` (SPEC §1) applied to one lifted edge, on neuron-major batch-minor
-//! blocks: a vertex block is `[elements][batch]`, so element `i` of sample `s` sits at
+//! Edge ops `M_e(w, y)` (docs/semantics.md §1) applied to one lifted edge, on neuron-major
+//! batch-minor blocks: a vertex block is `[elements][batch]`, so element `i` of sample `s` sits at
 //! `i * batch + s`. Each op has its forward, its input gradient (`Mᵀ`) and its weight
 //! gradient next to each other; all accumulate (`+=`) except the weight gradient, which
 //! is written, since every lifted weight belongs to exactly one lifted edge.

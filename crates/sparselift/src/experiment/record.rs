@@ -1,8 +1,8 @@
 //! One finished training run of a convergence sweep, as stored in `runs.jsonl`.
 //!
 //! A record is everything the statistics and the report need, so that they never touch
-//! the engine: the outcome (status, losses, time to `ε`), the cost of the lift (SPEC §6)
-//! and a short log-spaced loss trajectory.
+//! the engine: the outcome (status, losses, time to `ε`), the cost of the lift
+//! (docs/semantics.md §6) and a short log-spaced loss trajectory.
 //!
 //! JSON has no infinities or NaN, yet a diverged run has a non-finite loss. Such values
 //! are written as `null` and read back as NaN, so every line stays standard JSON that
@@ -63,7 +63,7 @@ impl fmt::Display for RunKey {
 }
 
 /// The result of one run. Losses are the quantity compared with `ε` (normalised MSE for
-/// regression, cross-entropy for classification; SPEC §3).
+/// regression, cross-entropy for classification; docs/semantics.md §3).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunRecord {
     pub family: String,
@@ -118,7 +118,7 @@ impl RunRecord {
 
     /// Whether the run counts as a success at tolerance `epsilon`: its loss reached
     /// `ε` at some recorded point. Runs stop at the time budget, so this is "`L ≤ ε`
-    /// before `T`" (SPEC §4). With the `ε` the sweep trained with it is exactly
+    /// before `T`" (docs/semantics.md §4). With the `ε` the sweep trained with it is exactly
     /// `status == "converged"`; a looser `ε` in the report is then still meaningful,
     /// a tighter one is not (runs stopped at the training `ε`).
     pub fn succeeded(&self, epsilon: f64) -> bool {

@@ -1,6 +1,6 @@
 //! What a convergence sweep found, per lift family and size: success rates with
 //! Clopper–Pearson intervals, loss quantiles over time, final losses, cost, and the
-//! learning number `n*(ε, δ)` (SPEC §4).
+//! learning number `n*(ε, δ)` (docs/semantics.md §4).
 //!
 //! ```
 //! use sparselift::experiment::{LearningNumber, RunRecord, Summary};
@@ -118,7 +118,7 @@ pub struct LossCurve {
     pub q90: Vec<f64>,
 }
 
-/// Cost of the lifts of one size (SPEC §6). Structural counts are means over the
+/// Cost of the lifts of one size (docs/semantics.md §6). Structural counts are means over the
 /// seeds, rounded (they differ between seeds only for samplers with random degrees).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Cost {

@@ -1,4 +1,5 @@
-//! Lifts (SPEC §2): a large DAG `G` with a homomorphism `π : G → B` onto a base module.
+//! Lifts (docs/semantics.md §2): a large DAG `G` with a homomorphism `π : G → B` onto a
+//! base module.
 //!
 //! A [`Lift`] stores, per base vertex, the size of its fiber, and per base edge the
 //! bipartite graph of lifted edges between the two fibers ([`Bipartite`]). Lifted vertices
@@ -56,9 +57,9 @@ impl PartialEq for Lift {
 }
 
 impl Lift {
-    /// Assembles a lift from its parts; checks validity against `module` (SPEC §2): every
-    /// fiber is non-empty, every bipartite graph joins the right fibers, and every lifted
-    /// non-input vertex has at least one in-edge over every base edge into its image.
+    /// Assembles a lift from its parts; checks validity against `module` (docs/semantics.md
+    /// §2): every fiber is non-empty, every bipartite graph joins the right fibers, and
+    /// every lifted non-input vertex has at least one in-edge over every base edge into its image.
     pub fn new(
         module: &crate::module::Module,
         fibers: Vec<u32>,

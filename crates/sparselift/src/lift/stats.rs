@@ -1,6 +1,6 @@
-//! Size and degree statistics of a lift (SPEC §6, the part that needs no engine): lifted
-//! vertices, edges, parameters, bytes of indices and of `f32` parameters, and per base
-//! edge its sampler, edge count and degree spread. `Display` prints an aligned table;
+//! Size and degree statistics of a lift (docs/semantics.md §6, the part that needs no
+//! engine): lifted vertices, edges, parameters, bytes of indices and of `f32` parameters,
+//! and per base edge its sampler, edge count and degree spread. `Display` prints an aligned table;
 //! `serde` gives the JSON of `sparselift lift --json`.
 //!
 //! ```

@@ -1,4 +1,4 @@
-//! Base perceptron modules (SPEC §1): a finite DAG of vertices with shapes and
+//! Base perceptron modules (docs/semantics.md §1): a finite DAG of vertices with shapes and
 //! activations, joined by edges that carry bilinear ops.
 //!
 //! A [`Module`] is always valid: it is only produced by [`ModuleBuilder::build`] (or the
@@ -46,7 +46,8 @@ pub enum Role {
     Output,
 }
 
-/// A vertex activation `σ_v` (SPEC §1). Elementwise ones sum their pre-activations first.
+/// A vertex activation `σ_v` (docs/semantics.md §1). Elementwise ones sum their
+/// pre-activations first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Activation {
     Identity,
@@ -116,7 +117,7 @@ impl Activation {
         self.arity().is_none()
     }
 
-    /// The initialisation gain `g` (SPEC §2): `√2` for relu-like, 1 otherwise.
+    /// The initialisation gain `g` (docs/semantics.md §2): `√2` for relu-like, 1 otherwise.
     pub fn gain(self) -> f64 {
         match self {
             Activation::Relu | Activation::LeakyRelu => std::f64::consts::SQRT_2,
@@ -131,7 +132,7 @@ impl std::fmt::Display for Activation {
     }
 }
 
-/// The bilinear op `M_e(w, y)` carried by an edge (SPEC §1).
+/// The bilinear op `M_e(w, y)` carried by an edge (docs/semantics.md §1).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
     /// `w · y`, `w ∈ R`.
