@@ -41,12 +41,16 @@ pub const STATUSES: [&str; 3] = [CONVERGED, TIMEOUT, DIVERGED];
 /// grid: [`crate::experiment::store::shard`] and merged files use it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct RunKey {
+    /// The lift family's name, as in the experiment file.
     pub family: String,
+    /// The lift size `n`: the fiber of every hidden vertex.
     pub size: u32,
+    /// The seed of the lift and of the initialisation.
     pub seed: u64,
 }
 
 impl RunKey {
+    /// The key of run `seed` of `family` at size `size`.
     pub fn new(family: impl Into<String>, size: u32, seed: u64) -> Self {
         RunKey {
             family: family.into(),
@@ -66,23 +70,35 @@ impl fmt::Display for RunKey {
 /// regression, cross-entropy for classification; docs/semantics.md §3).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunRecord {
+    /// The lift family's name ([`RunKey::family`]).
     pub family: String,
+    /// The lift size `n` ([`RunKey::size`]).
     pub size: u32,
+    /// The seed of the lift and of the initialisation ([`RunKey::seed`]).
     pub seed: u64,
     /// [`CONVERGED`], [`TIMEOUT`] or [`DIVERGED`].
     pub status: String,
+    /// The loss at the end of the run, on the training set.
     #[serde(with = "super::json::finite_or_null")]
     pub final_loss: f64,
+    /// The smallest loss seen along the trajectory, the final one included.
     #[serde(with = "super::json::finite_or_null")]
     pub min_loss: f64,
     /// Flow time (or step/epoch count for discrete methods) at which `ε` was reached.
     pub time_to_eps: Option<f64>,
+    /// Evaluations of the gradient `∇L(θ)` (full-batch or mini-batch).
     pub grad_evals: u64,
+    /// Scalar parameters of the lifted network (the length of `θ`).
     pub params: u64,
+    /// Lifted edges.
     pub edges: u64,
+    /// Forward FLOPs per sample.
     pub flops_per_sample: u64,
+    /// Bytes of `θ` in the precision the run trained in.
     pub param_bytes: u64,
+    /// Bytes of the lift's edge indices (CSR and CSC of the sparse base edges).
     pub index_bytes: u64,
+    /// Wall-clock seconds of training, summed over resumed parts.
     pub wall_s: f64,
     /// `(t, loss)` at roughly log-spaced times, increasing in `t`.
     #[serde(with = "super::json::points_finite_or_null")]
@@ -112,6 +128,7 @@ impl RunRecord {
         }
     }
 
+    /// The run's key: family, size and seed.
     pub fn key(&self) -> RunKey {
         RunKey::new(self.family.clone(), self.size, self.seed)
     }

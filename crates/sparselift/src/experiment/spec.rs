@@ -73,6 +73,7 @@ fn f64_name() -> String {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Family {
+    /// The family's name in records, tables and plots (unique within the experiment).
     pub name: String,
     /// Sampler of every base edge (edges into or out of a size-1 fiber are dense).
     pub sampler: String,

@@ -22,14 +22,14 @@
 
 mod bipartite;
 pub mod dot;
-mod explicit;
+pub mod explicit;
 mod sample;
 mod sampler;
 mod samplers;
 #[cfg(test)]
 mod samplers_tests;
 mod spec;
-mod stats;
+pub mod stats;
 mod validate;
 
 pub use bipartite::{Bipartite, MAX_EDGES};

@@ -28,12 +28,12 @@
 //! # Ok::<(), sparselift::Error>(())
 //! ```
 
-mod descent;
+pub mod descent;
 mod dopri;
 pub mod float;
-mod flow;
+pub mod flow;
 pub mod loss;
-mod method;
+pub mod method;
 mod objective;
 mod optim;
 pub mod run;
