@@ -21,7 +21,7 @@ import numpy as np
 
 
 def machine_limit():
-    """f32 GEMM rate of numpy's BLAS, GFLOP/s (the machine limit of PERF.md)."""
+    """f32 GEMM rate of numpy's BLAS, GFLOP/s (the machine limit of BENCHMARKS.md)."""
     m = 2048
     a = np.ones((m, m), np.float32)
     b = np.ones((m, m), np.float32)

@@ -24,14 +24,18 @@ pub struct BenchResult {
     pub n: u32,
     /// In-degree of the hidden-to-hidden edge (`n` for the dense lift).
     pub k: u32,
+    /// Samples per call.
     pub batch: usize,
     /// Scalar edges (weights) of the whole network: a `linear` lifted edge carrying a
-    /// `1 × 64` weight counts 64, as in PERF.md's unit and in the peers' counts.
+    /// `1 × 64` weight counts 64, the unit of `BENCHMARKS.md` and of the peers' counts.
     pub edges: u64,
     /// Median seconds per call.
     pub seconds: f64,
+    /// Useful edge-samples per second: `edges · batch / seconds`.
     pub edge_samples_per_s: f64,
+    /// GFLOP/s at 2 flops per edge-sample forward, 4 backward, 6 for a training step.
     pub gflops: f64,
+    /// `gflops` divided by the machine limit measured in the same run.
     pub ratio_to_limit: f64,
 }
 
@@ -40,7 +44,9 @@ pub struct BenchResult {
 pub struct BenchReport {
     /// Single-precision GEMM rate of this machine, measured in this run.
     pub limit_gflops: f64,
+    /// Threads of the pool the suite ran on.
     pub threads: usize,
+    /// Every measured configuration, in the order measured.
     pub results: Vec<BenchResult>,
 }
 
@@ -244,9 +250,11 @@ pub fn measure_dense(n: u32, batch: usize, limit: f64) -> Result<BenchResult> {
 pub struct ScaleReport {
     /// Base module reference.
     pub module: String,
+    /// Lift size (fiber of each hidden layer).
     pub n: u32,
     /// In-degree of the hidden-to-hidden edges.
     pub k: u32,
+    /// Samples per training step.
     pub batch: usize,
     /// Scalar edges (weights) of the whole network.
     pub edges: u64,

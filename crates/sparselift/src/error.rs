@@ -15,23 +15,32 @@ pub enum Error {
     /// A file could not be parsed (syntax or wrong field type).
     #[error("{path}:{line}:{column}: {message}")]
     Parse {
+        /// The file, as the user named it.
         path: String,
+        /// 1-based line of the error.
         line: usize,
+        /// 1-based column of the error.
         column: usize,
+        /// What the parser found wrong.
         message: String,
     },
     /// The input is well-formed but describes something invalid: `at` names the place
     /// (`file:line`, a vertex or an edge), `hint` says what to do.
     #[error("{at}: {message}{}", hint.as_ref().map(|h| format!("\n  hint: {h}")).unwrap_or_default())]
     Invalid {
+        /// Where: `file:line`, a vertex, an edge or an argument.
         at: String,
+        /// What is wrong.
         message: String,
+        /// What to do about it, when there is something to say.
         hint: Option<String>,
     },
     /// An operating-system error while reading or writing a file.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The file or directory.
         path: PathBuf,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },

@@ -13,6 +13,8 @@
 //! # Ok::<(), sparselift::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod activation;
 pub mod bench;
 pub mod checkpoint;

@@ -283,7 +283,11 @@ fn random_modules_cover_every_op_and_activation() {
         );
     }
     assert_eq!(ops.len(), 5, "ops covered: {ops:?}");
-    assert_eq!(acts.len(), 8, "activations covered: {acts:?}");
+    let computable = Activation::ALL
+        .iter()
+        .filter(|a| !matches!(a, Activation::Outer | Activation::Dsoftmul))
+        .count();
+    assert_eq!(acts.len(), computable, "activations covered: {acts:?}");
 }
 
 /// The dense lift of width n of the zoo MLP is the standard MLP of width n: compare with

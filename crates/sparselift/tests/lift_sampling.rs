@@ -20,7 +20,7 @@ fn edge(m: &Module, key: &str) -> usize {
     m.find_edge(key).unwrap_or_else(|| panic!("no edge {key}"))
 }
 
-/// SPEC §2 validity, checked from the edge pairs alone (independently of
+/// docs/semantics.md §2 validity, checked from the edge pairs alone (independently of
 /// `Lift::validate`): endpoints inside the right fibers, and every lifted vertex of a
 /// non-input base vertex has an in-edge over every base edge into it.
 fn assert_valid(m: &Module, lift: &Lift) {

@@ -18,8 +18,7 @@ impl JointUnit for Dsoftmul {
             return Ok(());
         }
         Err(format!(
-            "dsoftmul produces a token map [L, c], but the vertex has shape {}",
-            format!("{s:?}")
+            "dsoftmul produces a token map [L, c], but the vertex has shape {s:?}"
         ))
     }
 

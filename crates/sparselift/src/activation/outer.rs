@@ -18,8 +18,7 @@ impl JointUnit for Outer {
             return Ok(());
         }
         Err(format!(
-            "outer produces attention scores [L, L], but the vertex has shape {}",
-            format!("{s:?}")
+            "outer produces attention scores [L, L], but the vertex has shape {s:?}"
         ))
     }
 

@@ -60,7 +60,9 @@ pub enum Header {
     /// A header when a feature cell of the first row is not a number.
     #[default]
     Auto,
+    /// The first row is a header.
     Present,
+    /// Every row is data.
     Absent,
 }
 
@@ -70,7 +72,9 @@ pub enum Header {
 pub struct CsvOptions {
     /// Field separator; `None` guesses it (see the module docs).
     pub delimiter: Option<u8>,
+    /// Whether the first row names the columns.
     pub header: Header,
+    /// The target or label columns; every other column is an input feature.
     pub target: CsvTarget,
 }
 

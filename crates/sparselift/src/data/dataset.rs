@@ -286,10 +286,10 @@ impl Dataset {
     /// The mean squared error of the best constant predictor: the variance of each
     /// regression target dimension about its own mean, averaged over dimensions, i.e.
     /// `Σ_{i,d} (y_id − ȳ_d)² / (n · dim)` over all entries. Dividing an MSE by it gives the
-    /// normalised MSE of SPEC §3 (1 means "no better than predicting the mean"). Per-dimension
-    /// means, rather than one pooled mean, keep that reading true when the output
-    /// dimensions have different offsets; for one dimension, or standardised targets, the
-    /// two agree.
+    /// normalised MSE of docs/semantics.md §3 (1 means "no better than predicting the
+    /// mean"). Per-dimension means, rather than one pooled mean, keep that reading true
+    /// when the output dimensions have different offsets; for one dimension, or
+    /// standardised targets, the two agree.
     ///
     /// `None` for classification or an empty dataset. Computed in `f64`. Zero for constant
     /// targets: the caller must not divide by it then.

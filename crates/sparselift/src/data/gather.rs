@@ -1,6 +1,6 @@
 //! Batch gathering: from row-major samples to the engine's feature-major layout.
 //!
-//! The engine keeps activations neuron-major, batch-minor (DESIGN "Kernels"): an input
+//! The engine keeps activations neuron-major, batch-minor (docs/design.md §3): an input
 //! vertex of width `d` holds a `[d][b]` buffer, so feature `j` of the batch is one
 //! contiguous vector of length `b`. These functions build exactly that buffer from a list
 //! of sample indices, converting to the engine's float type on the way.

@@ -1,10 +1,10 @@
 //! Standardisation: per-column `x ↦ (x − mean) / std`, fitted on training data only.
 //!
 //! [`Standardizer`] rescales input features; [`TargetStandardizer`] rescales regression
-//! targets to zero mean and unit variance (the witness task of SPEC §4 does this, so that
-//! the target variance is 1 and the normalised MSE is the plain mean squared error). Both are fitted on the
-//! training set and then applied unchanged to the test set, so no test statistic leaks
-//! into training.
+//! targets to zero mean and unit variance (the witness task of docs/semantics.md §4 does
+//! this, so that the target variance is 1 and the normalised MSE is the plain mean squared
+//! error). Both are fitted on the training set and then applied unchanged to the test set,
+//! so no test statistic leaks into training.
 //!
 //! Statistics are population moments (divide by `n`, as scikit-learn's `StandardScaler`),
 //! accumulated in `f64`.

@@ -1,5 +1,5 @@
-//! Witness tasks (SPEC §4): a *witness* network — the dense lift of size `m` of the same
-//! base module, with random weights — labels standard Gaussian inputs. Targets are
+//! Witness tasks (docs/semantics.md §4): a *witness* network — the dense lift of size `m`
+//! of the same base module, with random weights — labels standard Gaussian inputs. Targets are
 //! standardised to zero mean and unit variance (fitted on the training set), then
 //! optional Gaussian label noise is added. A network reaching zero training loss exists
 //! among lifts of size `m`, so the task's approximation number is at most `m`.

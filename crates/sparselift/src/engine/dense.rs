@@ -1,4 +1,4 @@
-//! Complete bipartite edges as dense matrix products (DESIGN "Kernels"), through the
+//! Complete bipartite edges as dense matrix products (docs/design.md §3), through the
 //! `gemm` crate.
 //!
 //! A complete graph's weights, in CSR order, are a strided matrix `A` (`m × k`) such that
@@ -12,8 +12,8 @@
 //! GEMM, and never splits a reduction: results are bit-identical on any thread count.
 
 use super::edge::EdgePass;
+use super::ops::{Kernel, Linear};
 use super::simd::{self, Finish};
-use super::Kernel;
 use crate::Real;
 use gemm::Parallelism;
 use rayon::prelude::*;
@@ -33,7 +33,7 @@ struct Layout {
 fn layout<T>(p: &EdgePass<'_, T>) -> Option<Layout> {
     let (ns, nt, b) = (p.bip.n_src(), p.bip.n_dst(), p.batch);
     match *p.kernel {
-        Kernel::Scalar => Some(Layout {
+        Kernel::Scalar(_) => Some(Layout {
             m: nt,
             k: ns,
             n: p.src_numel * b,
@@ -42,7 +42,7 @@ fn layout<T>(p: &EdgePass<'_, T>) -> Option<Layout> {
             y_rs: p.src_numel * b,
             z_rs: p.dst_numel * b,
         }),
-        Kernel::Linear { rows: 1, inp, out } if ns == 1 => Some(Layout {
+        Kernel::Linear(Linear { rows: 1, inp, out }) if ns == 1 => Some(Layout {
             m: nt * out,
             k: inp,
             n: b,
@@ -51,11 +51,11 @@ fn layout<T>(p: &EdgePass<'_, T>) -> Option<Layout> {
             y_rs: b,
             z_rs: b,
         }),
-        Kernel::Linear {
+        Kernel::Linear(Linear {
             rows: 1,
             inp: 1,
             out,
-        } if nt == 1 => Some(Layout {
+        }) if nt == 1 => Some(Layout {
             m: out,
             k: ns,
             n: b,
@@ -64,7 +64,7 @@ fn layout<T>(p: &EdgePass<'_, T>) -> Option<Layout> {
             y_rs: b,
             z_rs: b,
         }),
-        _ => None,
+        Kernel::Linear(_) | Kernel::Identity(_) | Kernel::TokenMix(_) | Kernel::Conv(_) => None,
     }
 }
 

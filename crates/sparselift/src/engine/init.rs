@@ -1,4 +1,4 @@
-//! Weight initialisation (SPEC §2, *ours*): every entry of the weight of a lifted edge
+//! Weight initialisation (docs/semantics.md §2, *ours*): every entry of the weight of a lifted edge
 //! into target `t` is drawn `N(0, g² / fan_in(t))`, where `fan_in(t)` counts the scalar
 //! inputs that reach one output entry of `t` through the lifted edges over the same base
 //! edge — its in-degree times the op's own fan-in — and `g` is the gain of the target's
@@ -8,7 +8,7 @@
 //! Weights come from streams keyed by (seed, base edge, chunk of targets), independent
 //! of the lift's streams, so the same seed initialises identically on any thread count.
 
-use super::{Kernel, Network};
+use super::Network;
 use crate::rng::{stream, Purpose};
 use crate::Real;
 use rand_distr::{Distribution, StandardNormal};
@@ -16,16 +16,6 @@ use rayon::prelude::*;
 
 /// Targets per independent init stream (fixed, so chunking never depends on threads).
 const CHUNK: usize = 4096;
-
-/// The op's own fan-in: scalar inputs that reach one output entry through one lifted edge.
-fn op_fan_in(k: &Kernel) -> usize {
-    match *k {
-        Kernel::Scalar | Kernel::Identity => 1,
-        Kernel::Linear { inp, .. } => inp,
-        Kernel::TokenMix { tokens, .. } => tokens,
-        Kernel::Conv { kh, kw, .. } => kh * kw,
-    }
-}
 
 impl Network {
     /// Fresh parameters drawn from `seed` (see the module docs for the distribution).
@@ -38,7 +28,7 @@ impl Network {
             }
             let bip = self.lift.edge(e);
             let gain = self.module.vertex(edge.to).activation.gain();
-            let fan = op_fan_in(&self.kernels[e]);
+            let fan = self.kernels[e].fan_in();
             let params = &mut theta[self.offsets[e]..self.offsets[e + 1]];
             // Split the edge's weights at chunk boundaries of targets.
             let mut chunks = Vec::new();

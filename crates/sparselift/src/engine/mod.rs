@@ -5,7 +5,7 @@
 //! base edge by base edge, lifted edges in CSR order (by target, then source), each lifted
 //! edge's weight in row-major order of the base edge's `weight_shape`.
 //!
-//! Activations are **neuron-major, batch-minor** (DESIGN "Kernels"): for a base vertex,
+//! Activations are **neuron-major, batch-minor** (docs/design.md §3): for a base vertex,
 //! one contiguous `[fiber][elements][batch]` buffer, so a scalar lifted edge costs one
 //! AXPY over a contiguous batch vector. Network inputs and outputs are feature-major
 //! `[feature][batch]`.
@@ -31,7 +31,7 @@ mod buffer;
 mod dense;
 mod edge;
 mod init;
-mod ops;
+pub mod ops;
 mod pass;
 mod propagate;
 mod simd;
@@ -41,7 +41,7 @@ pub use pass::Workspace;
 
 use crate::activation::{Family, Joint};
 use crate::lift::Lift;
-use crate::module::{Module, Op};
+use crate::module::Module;
 use crate::{Error, Result};
 
 /// A lifted network: module, lift, and the layout of its parameters.
@@ -114,19 +114,7 @@ impl Network {
     pub fn flops_per_sample(&self) -> u64 {
         let mut flops = 0u64;
         for (e, edge) in self.module.edges().iter().enumerate() {
-            let per_edge = match &edge.op {
-                Op::Identity => self.module.vertex(edge.from).numel() as u64,
-                _ => {
-                    let z: usize = edge.z_shape.iter().product();
-                    let fan = match &self.kernels[e] {
-                        Kernel::Linear { inp, .. } => *inp,
-                        Kernel::TokenMix { tokens, .. } => *tokens,
-                        Kernel::Conv { kh, kw, .. } => kh * kw,
-                        _ => 1,
-                    };
-                    2 * (z * fan) as u64
-                }
-            };
+            let per_edge = self.kernels[e].flops(edge.z_shape.iter().product());
             flops += per_edge * self.lift.edge(e).num_edges() as u64;
         }
         flops

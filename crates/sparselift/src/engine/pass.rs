@@ -194,7 +194,7 @@ impl Network {
         let &e = m.in_edges(v).last()?;
         let from = m.edge(e).from;
         let fused = m.vertex(v).activation.is_elementwise()
-            && self.kernels[e] == Kernel::Scalar
+            && matches!(self.kernels[e], Kernel::Scalar(_))
             && m.vertex(from).role == Role::Constant
             && m.vertex(from).numel() == m.vertex(v).numel()
             && self.lift.fiber(from) == 1

@@ -7,9 +7,10 @@
 //! [`super::dense`] (a GEMM) when their op allows it.
 
 use super::activation::{per_activation, Activate, Dz};
+use super::dense;
 use super::edge::{EdgePass, Fused};
+use super::ops::{Kernel, Linear};
 use super::simd::{self, Finish, Keep, LANES};
-use super::{dense, Kernel};
 use crate::lift::Bipartite;
 use crate::Real;
 use rayon::prelude::*;
@@ -104,6 +105,23 @@ fn grain(work_per_item: usize) -> usize {
 }
 
 impl<T: Real> EdgePass<'_, T> {
+    /// The CSR arrays of a sparse scalar edge, whose forward is a weighted gather of whole
+    /// source blocks; `None` for other ops and complete graphs.
+    fn scalar_csr(&self) -> Option<(&[u32], &[u32])> {
+        match self.kernel {
+            Kernel::Scalar(_) => self.bip.csr(),
+            Kernel::Identity(_) | Kernel::Linear(_) | Kernel::TokenMix(_) | Kernel::Conv(_) => None,
+        }
+    }
+
+    /// The CSC arrays of a sparse scalar edge, as [`EdgePass::scalar_csr`].
+    fn scalar_csc(&self) -> Option<(&[u32], &[u32], &[u32])> {
+        match self.kernel {
+            Kernel::Scalar(_) => self.bip.csc(),
+            Kernel::Identity(_) | Kernel::Linear(_) | Kernel::TokenMix(_) | Kernel::Conv(_) => None,
+        }
+    }
+
     fn wt(&self, j: usize) -> &[T] {
         &self.w[j * self.wn..][..self.wn]
     }
@@ -122,7 +140,7 @@ impl<T: Real> EdgePass<'_, T> {
     /// tile of a sparse scalar edge, or block of a GEMM, bit for bit the separate passes.
     /// False, touching nothing, for edges with neither.
     pub fn forward_fused(&self, y: &[T], out: &mut [T], fused: Fused<&[T]>) -> bool {
-        let sparse = self.kernel == &Kernel::Scalar && self.bip.csr().is_some();
+        let sparse = matches!(self.kernel, Kernel::Scalar(_)) && self.bip.csr().is_some();
         per_activation!(fused.activation, f = phi::<T>, {
             let finish = |t| Activate {
                 phi: f,
@@ -156,15 +174,15 @@ impl<T: Real> EdgePass<'_, T> {
         z.par_chunks_mut(db)
             .with_min_len(grain(work))
             .enumerate()
-            .for_each(|(t, zt)| match (self.kernel, self.bip.csr()) {
+            .for_each(|(t, zt)| match self.scalar_csr() {
                 // The hot case: a scalar edge sums whole source blocks, weighted.
-                (Kernel::Scalar, Some((off, src))) => {
+                Some((off, src)) => {
                     let a = off[t] as usize;
                     let count = off[t + 1] as usize - a;
                     let (row, w) = (|j: usize| src[a + j] as usize, |j: usize| self.w[a + j]);
                     simd::gather_rows(zt, overwrite, y, count, row, w, &mut finish(t));
                 }
-                _ => {
+                None => {
                     if overwrite {
                         zt.fill(T::zero());
                     }
@@ -195,20 +213,20 @@ impl<T: Real> EdgePass<'_, T> {
         fused: Option<Fused<&mut [T]>>,
     ) -> bool {
         let len = self.src_numel * self.batch;
-        if let (Some(_), Kernel::Scalar, Some((_, _, perm))) = (&gy, self.kernel, self.bip.csc()) {
+        if let (Some(_), Some((_, _, perm))) = (&gy, self.scalar_csc()) {
             self.scalar_weights_csc(perm, w_csc);
         }
-        let sweep = match (&gy, self.kernel, self.bip.csc()) {
-            (Some(_), Kernel::Scalar, Some(_)) => len.is_multiple_of(LANES),
-            (
-                Some(_),
-                Kernel::Linear {
+        // A sweep by source: each source's ∂L/∂y completed by one task.
+        let sweep = gy.is_some()
+            && match self.kernel {
+                Kernel::Scalar(_) => self.bip.csc().is_some() && len.is_multiple_of(LANES),
+                Kernel::Linear(Linear {
                     rows: 1, inp: 1, ..
-                },
-                _,
-            ) => self.is_readout() && len.is_multiple_of(LANES) && len >= simd::TILE,
-            _ => false,
-        };
+                }) => self.is_readout() && len.is_multiple_of(LANES) && len >= simd::TILE,
+                Kernel::Linear(_) | Kernel::Identity(_) | Kernel::TokenMix(_) | Kernel::Conv(_) => {
+                    false
+                }
+            };
         match (gy, sweep) {
             (Some(gy), true) => {
                 let applied = fused.is_some();
@@ -250,11 +268,16 @@ impl<T: Real> EdgePass<'_, T> {
         finish: (impl Fn() -> F + Sync, BiasGrad<'_, T>),
     ) {
         match (self.kernel, self.bip.csc()) {
-            (&Kernel::Linear { out, .. }, _) => {
+            (&Kernel::Linear(Linear { out, .. }), _) => {
                 self.backward_readout(gz, y, gw, (gy, overwrite), out, finish)
             }
-            (_, Some(csc)) => self.backward_scalar(gz, y, gw, (gy, overwrite), csc, w_csc, finish),
-            _ => unreachable!("sweep_sources takes scalar edges with CSC and readouts"),
+            (Kernel::Scalar(_), Some(csc)) => {
+                self.backward_scalar(gz, y, gw, (gy, overwrite), csc, w_csc, finish)
+            }
+            (Kernel::Scalar(_), None)
+            | (Kernel::Identity(_) | Kernel::TokenMix(_) | Kernel::Conv(_), _) => {
+                unreachable!("sweep_sources takes scalar edges with CSC and readouts")
+            }
         }
     }
 
@@ -375,15 +398,15 @@ impl<T: Real> EdgePass<'_, T> {
         gy.par_chunks_mut(sb)
             .with_min_len(grain(work))
             .enumerate()
-            .for_each(|(s, gys)| match (self.kernel, self.bip.csc()) {
-                (Kernel::Scalar, Some((off, dst, _))) => {
+            .for_each(|(s, gys)| match self.scalar_csc() {
+                Some((off, dst, _)) => {
                     let a = off[s] as usize;
                     let count = off[s + 1] as usize - a;
                     let row = |j: usize| dst[a + j] as usize;
                     let w = |j: usize| w_csc[a + j];
                     simd::gather_rows(gys, overwrite, gz, count, row, w, &mut Keep);
                 }
-                _ => {
+                None => {
                     if overwrite {
                         gys.fill(T::zero());
                     }
@@ -412,7 +435,7 @@ impl<T: Real> EdgePass<'_, T> {
             .into_par_iter()
             .for_each(|(t0, g)| {
                 let t1 = (t0 + chunk).min(self.bip.n_dst());
-                if let (Kernel::Scalar, Some((off, src))) = (self.kernel, self.bip.csr()) {
+                if let (Kernel::Scalar(_), Some((off, src))) = (self.kernel, self.bip.csr()) {
                     // The hot case: one dot per lifted edge, a target's edges together.
                     let first = off[t0] as usize;
                     for t in t0..t1 {

@@ -1,4 +1,4 @@
-//! Convergence experiments (SPEC §4): the records of finished runs, the resumable
+//! Convergence experiments (docs/semantics.md §4): the records of finished runs, the resumable
 //! results store of a sweep, and the statistics of PAC-convergence — success rates with
 //! exact intervals, loss quantiles over time, and the learning number `n*(ε, δ)`.
 //!

@@ -1,8 +1,8 @@
 //! One finished training run of a convergence sweep, as stored in `runs.jsonl`.
 //!
 //! A record is everything the statistics and the report need, so that they never touch
-//! the engine: the outcome (status, losses, time to `ε`), the cost of the lift (SPEC §6)
-//! and a short log-spaced loss trajectory.
+//! the engine: the outcome (status, losses, time to `ε`), the cost of the lift
+//! (docs/semantics.md §6) and a short log-spaced loss trajectory.
 //!
 //! JSON has no infinities or NaN, yet a diverged run has a non-finite loss. Such values
 //! are written as `null` and read back as NaN, so every line stays standard JSON that
@@ -41,12 +41,16 @@ pub const STATUSES: [&str; 3] = [CONVERGED, TIMEOUT, DIVERGED];
 /// grid: [`crate::experiment::store::shard`] and merged files use it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct RunKey {
+    /// The lift family's name, as in the experiment file.
     pub family: String,
+    /// The lift size `n`: the fiber of every hidden vertex.
     pub size: u32,
+    /// The seed of the lift and of the initialisation.
     pub seed: u64,
 }
 
 impl RunKey {
+    /// The key of run `seed` of `family` at size `size`.
     pub fn new(family: impl Into<String>, size: u32, seed: u64) -> Self {
         RunKey {
             family: family.into(),
@@ -63,26 +67,38 @@ impl fmt::Display for RunKey {
 }
 
 /// The result of one run. Losses are the quantity compared with `ε` (normalised MSE for
-/// regression, cross-entropy for classification; SPEC §3).
+/// regression, cross-entropy for classification; docs/semantics.md §3).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunRecord {
+    /// The lift family's name ([`RunKey::family`]).
     pub family: String,
+    /// The lift size `n` ([`RunKey::size`]).
     pub size: u32,
+    /// The seed of the lift and of the initialisation ([`RunKey::seed`]).
     pub seed: u64,
     /// [`CONVERGED`], [`TIMEOUT`] or [`DIVERGED`].
     pub status: String,
+    /// The loss at the end of the run, on the training set.
     #[serde(with = "super::json::finite_or_null")]
     pub final_loss: f64,
+    /// The smallest loss seen along the trajectory, the final one included.
     #[serde(with = "super::json::finite_or_null")]
     pub min_loss: f64,
     /// Flow time (or step/epoch count for discrete methods) at which `ε` was reached.
     pub time_to_eps: Option<f64>,
+    /// Evaluations of the gradient `∇L(θ)` (full-batch or mini-batch).
     pub grad_evals: u64,
+    /// Scalar parameters of the lifted network (the length of `θ`).
     pub params: u64,
+    /// Lifted edges.
     pub edges: u64,
+    /// Forward FLOPs per sample.
     pub flops_per_sample: u64,
+    /// Bytes of `θ` in the precision the run trained in.
     pub param_bytes: u64,
+    /// Bytes of the lift's edge indices (CSR and CSC of the sparse base edges).
     pub index_bytes: u64,
+    /// Wall-clock seconds of training, summed over resumed parts.
     pub wall_s: f64,
     /// `(t, loss)` at roughly log-spaced times, increasing in `t`.
     #[serde(with = "super::json::points_finite_or_null")]
@@ -112,13 +128,14 @@ impl RunRecord {
         }
     }
 
+    /// The run's key: family, size and seed.
     pub fn key(&self) -> RunKey {
         RunKey::new(self.family.clone(), self.size, self.seed)
     }
 
     /// Whether the run counts as a success at tolerance `epsilon`: its loss reached
     /// `ε` at some recorded point. Runs stop at the time budget, so this is "`L ≤ ε`
-    /// before `T`" (SPEC §4). With the `ε` the sweep trained with it is exactly
+    /// before `T`" (docs/semantics.md §4). With the `ε` the sweep trained with it is exactly
     /// `status == "converged"`; a looser `ε` in the report is then still meaningful,
     /// a tighter one is not (runs stopped at the training `ε`).
     pub fn succeeded(&self, epsilon: f64) -> bool {

@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// A convergence experiment (SPEC §4).
+/// A convergence experiment (docs/semantics.md §4).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Experiment {
@@ -73,6 +73,7 @@ fn f64_name() -> String {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Family {
+    /// The family's name in records, tables and plots (unique within the experiment).
     pub name: String,
     /// Sampler of every base edge (edges into or out of a size-1 fiber are dense).
     pub sampler: String,

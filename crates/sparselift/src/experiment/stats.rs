@@ -22,7 +22,9 @@ use serde::{Deserialize, Serialize};
 /// A two-sided confidence interval for a probability.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
+    /// Lower end, in `[0, 1]`.
     pub lower: f64,
+    /// Upper end, in `[lower, 1]`.
     pub upper: f64,
 }
 

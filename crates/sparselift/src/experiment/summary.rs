@@ -1,6 +1,6 @@
 //! What a convergence sweep found, per lift family and size: success rates with
 //! Clopper–Pearson intervals, loss quantiles over time, final losses, cost, and the
-//! learning number `n*(ε, δ)` (SPEC §4).
+//! learning number `n*(ε, δ)` (docs/semantics.md §4).
 //!
 //! ```
 //! use sparselift::experiment::{LearningNumber, RunRecord, Summary};
@@ -39,8 +39,11 @@ pub const GRID_POINTS: usize = 60;
 /// Everything the report shows, computed from run records alone.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Summary {
+    /// The tolerance `ε`: a run succeeds when its loss reached it.
     pub epsilon: f64,
+    /// The failure probability `δ` of the learning number.
     pub delta: f64,
+    /// Confidence level of the intervals (e.g. 0.95).
     pub confidence: f64,
     /// Number of runs summarised.
     pub runs: usize,
@@ -51,9 +54,11 @@ pub struct Summary {
 /// One lift family over all tested sizes.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FamilySummary {
+    /// The family's name.
     pub family: String,
     /// Sizes in increasing order.
     pub sizes: Vec<SizeSummary>,
+    /// The family's learning number `n*(ε, δ)`.
     pub learning_number: LearningNumber,
     /// Common log-spaced time grid of the loss curves (empty when no run recorded a
     /// positive time).
@@ -63,14 +68,21 @@ pub struct FamilySummary {
 /// The runs of one family at one lift size.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SizeSummary {
+    /// The lift size `n`.
     pub size: u32,
+    /// Runs at this size (one per seed).
     pub runs: u64,
     /// Runs with `min_loss ≤ ε` (see [`RunRecord::succeeded`]).
     pub successes: u64,
+    /// `successes / runs`, the estimate of `P_n`.
     pub rate: f64,
+    /// Clopper–Pearson interval of `P_n` at [`Summary::confidence`].
     pub interval: Interval,
+    /// Runs with status `converged`.
     pub converged: u64,
+    /// Runs with status `timeout`.
     pub timeout: u64,
+    /// Runs with status `diverged`.
     pub diverged: u64,
     /// 10/50/90% quantiles of the final loss (non-finite losses count as +∞).
     pub final_loss: Quantiles,
@@ -81,16 +93,20 @@ pub struct SizeSummary {
     pub loss_curve: LossCurve,
     /// Median time to `ε` over the runs that recorded one.
     pub median_time_to_eps: Option<f64>,
+    /// Cost of the lifts of this size.
     pub cost: Cost,
 }
 
 /// Three quantiles of a distribution of losses.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Quantiles {
+    /// The 10% quantile.
     #[serde(with = "finite_or_null")]
     pub q10: f64,
+    /// The median.
     #[serde(with = "finite_or_null")]
     pub q50: f64,
+    /// The 90% quantile.
     #[serde(with = "finite_or_null")]
     pub q90: f64,
 }
@@ -110,26 +126,36 @@ impl Quantiles {
 /// Loss quantiles over time, one entry per grid time.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct LossCurve {
+    /// The 10% quantile at each time.
     #[serde(with = "vec_finite_or_null")]
     pub q10: Vec<f64>,
+    /// The median at each time.
     #[serde(with = "vec_finite_or_null")]
     pub q50: Vec<f64>,
+    /// The 90% quantile at each time.
     #[serde(with = "vec_finite_or_null")]
     pub q90: Vec<f64>,
 }
 
-/// Cost of the lifts of one size (SPEC §6). Structural counts are means over the
+/// Cost of the lifts of one size (docs/semantics.md §6). Structural counts are means over the
 /// seeds, rounded (they differ between seeds only for samplers with random degrees).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Cost {
+    /// Scalar parameters ([`RunRecord::params`]).
     pub params: u64,
+    /// Lifted edges.
     pub edges: u64,
+    /// Forward FLOPs per sample.
     pub flops_per_sample: u64,
+    /// Bytes of `θ`.
     pub param_bytes: u64,
+    /// Bytes of the edge indices.
     pub index_bytes: u64,
     /// `param_bytes + index_bytes`.
     pub memory_bytes: u64,
+    /// Median wall-clock seconds of training over the seeds.
     pub median_wall_s: f64,
+    /// Median number of gradient evaluations over the seeds.
     pub median_grad_evals: f64,
 }
 
@@ -139,11 +165,14 @@ pub struct Cost {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum LearningNumber {
+    /// The bound holds from `size` on.
     Reached {
+        /// The smallest such tested size, `n*(ε, δ)`.
         size: u32,
     },
     /// Even the largest tested size misses the bound.
     NotReached {
+        /// The largest tested size.
         largest_tested: u32,
     },
 }

@@ -1,6 +1,6 @@
 //! The lifted edges over one base edge: a bipartite graph between two fibers.
 //!
-//! Sparse graphs are stored twice (DESIGN "Kernels"): CSR by target — for the forward
+//! Sparse graphs are stored twice (docs/design.md §3): CSR by target — for the forward
 //! pass and the weight gradient — and CSC by source with a permutation into the CSR
 //! (= weight) order — for the input gradient — so that parallel loops write disjoint
 //! outputs. A complete bipartite graph stores no indices at all: its weights form the

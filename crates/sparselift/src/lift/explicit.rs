@@ -135,7 +135,7 @@ pub fn save_lift(module: &Module, lift: &Lift, path: &Path) -> Result<()> {
     w.flush().map_err(io)
 }
 
-/// Reads an explicit lift of `module` from JSON and validates it (SPEC §2).
+/// Reads an explicit lift of `module` from JSON and validates it (docs/semantics.md §2).
 pub fn load_lift(module: &Module, path: &Path) -> Result<Lift> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let explicit: ExplicitLift =

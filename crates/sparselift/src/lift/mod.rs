@@ -1,4 +1,5 @@
-//! Lifts (SPEC §2): a large DAG `G` with a homomorphism `π : G → B` onto a base module.
+//! Lifts (docs/semantics.md §2): a large DAG `G` with a homomorphism `π : G → B` onto a
+//! base module.
 //!
 //! A [`Lift`] stores, per base vertex, the size of its fiber, and per base edge the
 //! bipartite graph of lifted edges between the two fibers ([`Bipartite`]). Lifted vertices
@@ -21,13 +22,13 @@
 
 mod bipartite;
 pub mod dot;
-mod explicit;
+pub mod explicit;
 mod sample;
 mod samplers;
 #[cfg(test)]
 mod samplers_tests;
 mod spec;
-mod stats;
+pub mod stats;
 mod validate;
 
 pub use crate::module::Sampler;
@@ -55,9 +56,9 @@ impl PartialEq for Lift {
 }
 
 impl Lift {
-    /// Assembles a lift from its parts; checks validity against `module` (SPEC §2): every
-    /// fiber is non-empty, every bipartite graph joins the right fibers, and every lifted
-    /// non-input vertex has at least one in-edge over every base edge into its image.
+    /// Assembles a lift from its parts; checks validity against `module` (docs/semantics.md
+    /// §2): every fiber is non-empty, every bipartite graph joins the right fibers, and
+    /// every lifted non-input vertex has at least one in-edge over every base edge into its image.
     pub fn new(
         module: &crate::module::Module,
         fibers: Vec<u32>,

@@ -1,14 +1,14 @@
 //! Sampling a [`Lift`] from a [`LiftSpec`]: fiber sizes, the sampler of every base edge,
 //! size checks before anything large is allocated, then one draw per base edge.
 //!
-//! **Fibers** (SPEC §2): `size` for hidden vertices, 1 for inputs, constants and outputs,
-//! then the per-vertex overrides of [`LiftSpec::fibers`].
+//! **Fibers** (docs/semantics.md §2): `size` for hidden vertices, 1 for inputs, constants
+//! and outputs, then the per-vertex overrides of [`LiftSpec::fibers`].
 //!
 //! **Sampler of a base edge**, first that applies: the lift's per-edge override
 //! ([`LiftSpec::edges`]), the module's default for that edge ([`Edge::sampler`]), `dense`
 //! when the source or target fiber has size 1, the lift's [`LiftSpec::sampler`]. Both
 //! per-edge choices count as explicit and so also apply to edges touching a size-1 fiber
-//! (*ours*: SPEC §2 only says "unless overridden").
+//! (*ours*: docs/semantics.md §2 only says "unless overridden").
 //!
 //! **Limits.** One base edge may carry at most [`MAX_EDGES`] lifted edges (32-bit
 //! indices), and the index arrays of the whole lift (12 bytes per sparse edge plus the

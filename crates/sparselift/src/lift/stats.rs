@@ -1,6 +1,6 @@
-//! Size and degree statistics of a lift (SPEC §6, the part that needs no engine): lifted
-//! vertices, edges, parameters, bytes of indices and of `f32` parameters, and per base
-//! edge its sampler, edge count and degree spread. `Display` prints an aligned table;
+//! Size and degree statistics of a lift (docs/semantics.md §6, the part that needs no
+//! engine): lifted vertices, edges, parameters, bytes of indices and of `f32` parameters,
+//! and per base edge its sampler, edge count and degree spread. `Display` prints an aligned table;
 //! `serde` gives the JSON of `sparselift lift --json`.
 //!
 //! ```
@@ -24,15 +24,20 @@ use std::fmt;
 /// Spread of the degrees over one fiber.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DegreeStats {
+    /// Smallest degree.
     pub min: u64,
+    /// Mean degree.
     pub mean: f64,
+    /// Largest degree.
     pub max: u64,
 }
 
 /// The fiber of one base vertex.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FiberStats {
+    /// The base vertex's name.
     pub vertex: String,
+    /// The fiber size `n_v`.
     pub size: u64,
 }
 
@@ -41,8 +46,9 @@ pub struct FiberStats {
 pub struct EdgeStats {
     /// The base edge's name.
     pub name: String,
-    /// Source and target base vertices.
+    /// Source base vertex.
     pub from: String,
+    /// Target base vertex.
     pub to: String,
     /// The sampler that drew the edges (`explicit` for a given sparse graph).
     pub sampler: String,
@@ -50,14 +56,16 @@ pub struct EdgeStats {
     pub edges: u64,
     /// Parameters: lifted edges × scalar weights per edge.
     pub params: u64,
-    /// In-degree of the target fiber's vertices, out-degree of the source fiber's.
+    /// In-degree of the target fiber's vertices over this base edge.
     pub in_degree: DegreeStats,
+    /// Out-degree of the source fiber's vertices over this base edge.
     pub out_degree: DegreeStats,
 }
 
 /// Statistics of a lift; see the [module docs](self).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LiftStats {
+    /// The base module's name.
     pub module: String,
     /// Lifted vertices (sum of fiber sizes).
     pub vertices: u64,
@@ -69,7 +77,9 @@ pub struct LiftStats {
     pub index_bytes: u64,
     /// Bytes of the parameters in `f32`.
     pub param_bytes: u64,
+    /// One entry per base vertex, in declaration order.
     pub fibers: Vec<FiberStats>,
+    /// One entry per base edge, in declaration order.
     pub base_edges: Vec<EdgeStats>,
 }
 

@@ -1,4 +1,4 @@
-//! Validity of a lift (SPEC §2): `π` is a homomorphism onto the module — one fiber per
+//! Validity of a lift (docs/semantics.md §2): `π` is a homomorphism onto the module — one fiber per
 //! base vertex, one bipartite graph between the right fibers per base edge — every fiber
 //! is non-empty, and every lifted non-input vertex has at least one lifted in-edge over
 //! *every* base edge into its image (otherwise one of its pre-activations is an empty sum).

@@ -55,7 +55,9 @@ pub const MAX_FILE_BYTES: u64 = 64 << 20;
 /// The module file formats, chosen by file extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// TOML (`.toml`), the format people write.
     Toml,
+    /// JSON (`.json`), the format programs write.
     Json,
 }
 

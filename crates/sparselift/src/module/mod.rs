@@ -1,4 +1,4 @@
-//! Base perceptron modules (SPEC §1): a finite DAG of vertices with shapes and
+//! Base perceptron modules (docs/semantics.md §1): a finite DAG of vertices with shapes and
 //! activations, joined by edges that carry bilinear ops.
 //!
 //! A [`Module`] is always valid: it is only produced by [`ModuleBuilder::build`] (or the
@@ -48,7 +48,7 @@ pub enum Role {
     Output,
 }
 
-/// The bilinear op `M_e(w, y)` carried by an edge (SPEC §1).
+/// The bilinear op `M_e(w, y)` carried by an edge (docs/semantics.md §1).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
     /// `w · y`, `w ∈ R`.
@@ -86,8 +86,11 @@ impl Op {
 /// A validated base vertex.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Vertex {
+    /// Unique name, as in the module file.
     pub name: String,
+    /// What the vertex is for.
     pub role: Role,
+    /// The activation shape `s_v` (`Y_v = R^{s_v}`).
     pub shape: Shape,
     /// `Identity` for inputs and constants (never applied).
     pub activation: Activation,
@@ -110,8 +113,11 @@ impl Vertex {
 pub struct Edge {
     /// Unique name: the user's, or `from->to` (with `#k` appended for the k-th parallel edge).
     pub name: String,
+    /// The source vertex.
     pub from: usize,
+    /// The target vertex.
     pub to: usize,
+    /// The bilinear op the edge carries.
     pub op: Op,
     /// Position of this edge among the in-edges of `to` (declaration order): the index of
     /// the pre-activation it feeds.

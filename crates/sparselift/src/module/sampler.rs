@@ -1,4 +1,4 @@
-//! Edge samplers (SPEC §2): how the lifted edges over one base edge are drawn.
+//! Edge samplers (docs/semantics.md §2): how the lifted edges over one base edge are drawn.
 
 use std::fmt;
 use std::path::PathBuf;

@@ -37,10 +37,14 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModuleSpec {
+    /// The module's name (optional in files).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub name: String,
+    /// The `[[vertex]]` tables.
     #[serde(default, rename = "vertex")]
     pub vertices: Vec<VertexSpec>,
+    /// The `[[edge]]` tables; their order among the edges into one vertex is the order of
+    /// that vertex's pre-activations.
     #[serde(default, rename = "edge")]
     pub edges: Vec<EdgeSpec>,
     /// Where the spec came from, for error messages (not serialised).
@@ -52,7 +56,9 @@ pub struct ModuleSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VertexSpec {
+    /// Unique name, referenced by edges.
     pub name: String,
+    /// Defaults to `hidden`.
     #[serde(default = "hidden")]
     pub role: Role,
     /// Defaults to `[1]` (a scalar channel).
@@ -71,8 +77,11 @@ fn hidden() -> Role {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EdgeSpec {
+    /// Source vertex name.
     pub from: String,
+    /// Target vertex name.
     pub to: String,
+    /// The op's name: `scalar`, `linear`, `identity`, `token_mix` or `conv`.
     pub op: String,
     /// Optional unique name (defaults to `from->to`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,8 +100,11 @@ pub struct EdgeSpec {
 /// The file a spec was read from and the line of each vertex and edge table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Origin {
+    /// The file, as the user named it.
     pub path: String,
+    /// 1-based line of each `[[vertex]]` table (each vertex object in JSON).
     pub vertex_lines: Vec<usize>,
+    /// 1-based line of each `[[edge]]` table (each edge object in JSON).
     pub edge_lines: Vec<usize>,
 }
 

@@ -330,8 +330,8 @@ fn conv_kernels() {
     assert!(e.contains("conv edge without a kernel"), "{e}");
 }
 
-/// The attention shapes of SPEC §1 all resolve: q, k, v are linear maps of the token map,
-/// `outer` makes [L, L] scores and `dsoftmul` applies them to the values.
+/// The attention shapes of docs/semantics.md §1 all resolve: q, k, v are linear maps of the
+/// token map, `outer` makes [L, L] scores and `dsoftmul` applies them to the values.
 #[test]
 fn attention_shapes_resolve() {
     let mut b = ModuleBuilder::new("attn");

@@ -48,12 +48,14 @@ const PNG_SCALE: f32 = 2.0;
 /// What the report says about the experiment besides the numbers.
 #[derive(Clone, Debug)]
 pub struct ReportMeta {
+    /// The report's title.
     pub title: String,
     /// One paragraph under the title (task, base module, samplers, method).
     pub description: String,
     /// Must equal the summary's `ε` and `δ`: a report labelled with other values than
     /// those its numbers were computed with would be wrong.
     pub epsilon: f64,
+    /// The failure probability `δ` (see `epsilon`).
     pub delta: f64,
     /// Axis label of run time, e.g. `flow time t` or `epoch`.
     pub time_label: String,

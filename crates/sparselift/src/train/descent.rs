@@ -1,7 +1,7 @@
-//! The training loop of discrete methods (SPEC §3): epochs of shuffled mini-batches, an
-//! [`Optimizer`] step per batch with the [`Schedule`]'s learning rate, and the training
-//! loss on the full set evaluated once per epoch (or every `eval_every` steps) for early
-//! stopping at ε and for divergence detection.
+//! The training loop of discrete methods (docs/semantics.md §3): epochs of shuffled
+//! mini-batches, an [`Optimizer`] step per batch with the [`Schedule`]'s learning rate, and
+//! the training loss on the full set evaluated once per epoch (or every `eval_every` steps)
+//! for early stopping at ε and for divergence detection.
 //!
 //! With `batch_size = None` every step uses the whole training set in index order, so
 //! [`Sgd`](super::Sgd) without momentum is gradient descent — the explicit Euler scheme of

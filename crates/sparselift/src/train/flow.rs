@@ -1,4 +1,4 @@
-//! Gradient flow `dθ/dt = −∇L(θ)` (SPEC §3), integrated by an adaptive Dormand–Prince
+//! Gradient flow `dθ/dt = −∇L(θ)` (docs/semantics.md §3), integrated by an adaptive Dormand–Prince
 //! 5(4) pair with FSAL, as a resumable stepper.
 //!
 //! A [`Flow`] holds the whole state of a run — `θ`, `t`, the next step size, `∇L(θ)`,

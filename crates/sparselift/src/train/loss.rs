@@ -1,6 +1,7 @@
-//! Losses (SPEC §3) on **feature-major** predictions: `pred[j * b + i]` is output feature
-//! `j` of sample `i` in a batch of `b` — the engine's neuron-major, batch-minor layout, so
-//! the output buffer is used as it is. Regression targets use the same layout.
+//! Losses (docs/semantics.md §3) on **feature-major** predictions: `pred[j * b + i]` is
+//! output feature `j` of sample `i` in a batch of `b` — the engine's neuron-major,
+//! batch-minor layout, so the output buffer is used as it is. Regression targets use the
+//! same layout.
 //!
 //! Every function returns the loss as `f64` (sums accumulate in `f64` whatever `T` is) and
 //! overwrites `grad` (same length as `pred`) with `∂loss/∂pred`.
@@ -57,7 +58,7 @@ pub fn mse_scaled<T: Real>(
     0.5 * scale * sum
 }
 
-/// The normalised MSE of SPEC §3 from a [`mse`] value: the mean of squared errors over
+/// The normalised MSE of docs/semantics.md §3 from a [`mse`] value: the mean of squared errors over
 /// all `d·N` entries (without the ½) divided by the variance of the targets,
 /// `2·loss / (d · target_variance)`. Predicting the target mean everywhere scores 1.
 pub fn normalised_mse(loss: f64, d: usize, target_variance: f64) -> f64 {
@@ -192,8 +193,8 @@ impl Loss {
         }
     }
 
-    /// The quantity compared with ε (SPEC §3): normalised MSE for regression (needs the
-    /// output dimension and the target variance), the loss itself for classification.
+    /// The quantity compared with ε (docs/semantics.md §3): normalised MSE for regression
+    /// (needs the output dimension and the target variance), the loss itself for classification.
     pub fn criterion(self, loss: f64, d: usize, target_variance: f64) -> f64 {
         match self {
             Loss::Mse => normalised_mse(loss, d, target_variance),

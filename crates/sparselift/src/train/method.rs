@@ -10,7 +10,7 @@
 //! | `adamw:lr=1e-3,wd=0.05` | Adam with decoupled weight decay (default `wd` 0.01) |
 //!
 //! where every discrete method also takes `lr`, `batch` (a number or `full`), `epochs`,
-//! `target`, `schedule` (see [`Schedule`](super::Schedule)), `seed`, `eval-every` and
+//! `target`, `schedule` (see [`Schedule`]), `seed`, `eval-every` and
 //! `divergence` — or as a table in a TOML file:
 //!
 //! ```

@@ -1,4 +1,4 @@
-//! Training (SPEC §3): losses, gradient flow, discrete optimisers and their loops.
+//! Training (docs/semantics.md §3): losses, gradient flow, discrete optimisers and their loops.
 //!
 //! Everything here works on a flat parameter vector `θ` and an objective that returns the
 //! loss and its gradient, so it is independent of how the network computes them:
@@ -28,12 +28,12 @@
 //! # Ok::<(), sparselift::Error>(())
 //! ```
 
-mod descent;
+pub mod descent;
 mod dopri;
 pub mod float;
-mod flow;
+pub mod flow;
 pub mod loss;
-mod method;
+pub mod method;
 mod objective;
 mod optim;
 pub mod run;

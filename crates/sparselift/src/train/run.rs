@@ -134,7 +134,7 @@ pub struct RunOutcome {
     pub steps: u64,
     pub t: f64,
     pub path_length: f64,
-    /// `‖θ − θ(0)‖ / ‖θ(0)‖` (SPEC §5 parameter movement).
+    /// `‖θ − θ(0)‖ / ‖θ(0)‖` (docs/semantics.md §5 parameter movement).
     pub movement: f64,
     pub params: u64,
     pub edges: u64,

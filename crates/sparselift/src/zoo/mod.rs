@@ -48,8 +48,11 @@ pub fn entry(name: &str) -> Option<&'static Entry> {
 /// build it from them.
 #[derive(Clone, Copy, Debug)]
 pub struct Entry {
+    /// The name after `zoo:` and `sparselift zoo`.
     pub name: &'static str,
+    /// One line for `sparselift zoo`'s list.
     pub description: &'static str,
+    /// The settings the module takes, in the order they are listed.
     pub params: &'static [Param],
     build: fn(&Options) -> Result<Module>,
 }
@@ -106,8 +109,11 @@ impl Entry {
 /// A parameter of a zoo entry: `--name VALUE`, or `--name` alone for a switch.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Param {
+    /// The option's name, without `--`.
     pub name: &'static str,
+    /// One line of help.
     pub help: &'static str,
+    /// The values it takes and its default.
     pub kind: ParamKind,
 }
 
@@ -147,7 +153,12 @@ impl Param {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ParamKind {
     /// A whole number in `1..=max`.
-    Count { default: usize, max: usize },
+    Count {
+        /// The value when the parameter is not given.
+        default: usize,
+        /// The largest accepted value.
+        max: usize,
+    },
     /// One of the elementwise activations.
     Activation(Activation),
     /// A flag: `true` when given.

@@ -1,0 +1,25 @@
+//! `identity`: `M(y) = y`, no weight — skip and residual connections.
+
+use super::{axpy, EdgeOp};
+use crate::Real;
+
+/// `z += y`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Identity;
+
+impl EdgeOp for Identity {
+    fn fan_in(&self) -> usize {
+        1
+    }
+    /// One addition per element.
+    fn flops(&self, z_numel: usize) -> u64 {
+        z_numel as u64
+    }
+    fn forward<T: Real>(&self, _: &[T], y: &[T], z: &mut [T], _: usize) {
+        axpy(T::one(), y, z)
+    }
+    fn backward_input<T: Real>(&self, _: &[T], gz: &[T], gy: &mut [T], _: usize) {
+        axpy(T::one(), gz, gy)
+    }
+    fn weight_grad<T: Real>(&self, _: &[T], _: &[T], _: &mut [T], _: usize) {}
+}
