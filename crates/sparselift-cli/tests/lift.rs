@@ -164,3 +164,46 @@ fn module_files_are_read_and_their_errors_located() {
         stderr(&out)
     );
 }
+
+/// `--plan` prints each base edge's kernels and fusions, with flops from the lift's edge
+/// counts: a sparse hidden-to-hidden scalar edge gathers forward, sweeps by source
+/// backward, and applies relu and its bias in the gather.
+#[test]
+fn plan_of_a_sparse_mlp_lift() {
+    let out = sparselift(&[
+        "lift",
+        MLP3,
+        "--size",
+        "1000",
+        "--sampler",
+        "in-degree:10",
+        "--plan",
+        "--batch",
+        "32",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("plan at batch 32: 9 base edges"), "{text}");
+    let row = |name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no row {name} in\n{text}"))
+    };
+    let words = |name: &str| row(name).split_whitespace().collect::<Vec<_>>();
+    let h12 = words("h1->h2");
+    assert_eq!(h12[..4], ["h1->h2", "10000", "gather", "sweep"], "{text}");
+    // Forward: relu and h2's bias in the gather; backward: h1's relu' and bias gradient
+    // in the sweep (h1->h2 is h1's only out-edge).
+    assert!(row("h1->h2").contains("relu+bias, relu'+bias"), "{text}");
+    // 1000 targets × 10 sources, a multiply-add each per sample: 2 × 10⁴ × 32 flops.
+    assert_eq!(h12[h12.len() - 4..h12.len() - 2], ["640.00", "k"], "{text}");
+    assert_eq!(words("one->h2")[2..4], ["bias", "of"], "{text}");
+    assert_eq!(words("x->h1")[2], "gemm", "{text}");
+    assert!(
+        text.contains("pre-activations kept for the backward pass: none"),
+        "{text}"
+    );
+
+    let out = sparselift(&["lift", MLP3, "--size", "10", "--plan", "--batch", "0"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}

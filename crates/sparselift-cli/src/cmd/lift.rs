@@ -3,12 +3,14 @@
 //! ```text
 //! sparselift lift zoo:mlp?hidden=3 --size 1000 --sampler in-degree:10 --json
 //! sparselift lift model.toml --size 64 --edge h1-h2=k-lift:2 --fiber h2=128 --save lift.json
+//! sparselift lift zoo:mlp?input=64&hidden=2&output=10 --size 16384 --sampler in-degree:32 --plan --batch 256
 //! ```
 //!
 //! The default sampler is `dense` (the plain width-`n` network): sparsity is always asked
 //! for by name.
 
 use anyhow::Context;
+use sparselift::engine::{Network, Plan};
 use sparselift::lift::{dot, save_lift, LiftSpec, Sampler};
 use sparselift::zoo;
 use std::path::PathBuf;
@@ -52,6 +54,14 @@ pub struct Args {
     /// Write the lift as explicit-lift JSON (loadable with explicit lifts).
     #[arg(long, value_name = "FILE")]
     pub save: Option<PathBuf>,
+    /// Print the engine's plan for this lift: each base edge's kernels, what each pass
+    /// fuses, its flops and the bytes it moves at least (f32), and the buffers kept.
+    #[arg(long, conflicts_with = "json")]
+    pub plan: bool,
+    /// Batch size of the plan (with --plan).
+    #[arg(long, default_value_t = 256, requires = "plan",
+          value_parser = clap::value_parser!(u32).range(1..=1 << 20))]
+    pub batch: u32,
 }
 
 /// Runs the command.
@@ -80,6 +90,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     if let Some(path) = &args.save {
         save_lift(&module, &lift, path)?;
+    }
+    if args.plan {
+        let net = Network::new(module, lift)?;
+        let plan = Plan::new(&net, args.batch as usize);
+        print!("\n{}", plan.table(&net, std::mem::size_of::<f32>()));
     }
     Ok(())
 }

@@ -12,61 +12,11 @@
 //! GEMM, and never splits a reduction: results are bit-identical on any thread count.
 
 use super::edge::EdgePass;
-use super::ops::{Kernel, Linear};
+use super::plan::Layout;
 use super::simd::{self, Finish};
 use crate::Real;
 use gemm::Parallelism;
 use rayon::prelude::*;
-
-/// `Z (m × n) += A (m × k) · Y (k × n)`, with `Y` and `Z` row-major (`y_rs`, `z_rs` row
-/// strides, unit column stride) and `A` at strides `(a_rs, a_cs)`.
-struct Layout {
-    m: usize,
-    k: usize,
-    n: usize,
-    a_rs: usize,
-    a_cs: usize,
-    y_rs: usize,
-    z_rs: usize,
-}
-
-fn layout<T>(p: &EdgePass<'_, T>) -> Option<Layout> {
-    let (ns, nt, b) = (p.bip.n_src(), p.bip.n_dst(), p.batch);
-    match *p.kernel {
-        Kernel::Scalar(_) => Some(Layout {
-            m: nt,
-            k: ns,
-            n: p.src_numel * b,
-            a_rs: ns,
-            a_cs: 1,
-            y_rs: p.src_numel * b,
-            z_rs: p.dst_numel * b,
-        }),
-        Kernel::Linear(Linear { rows: 1, inp, out }) if ns == 1 => Some(Layout {
-            m: nt * out,
-            k: inp,
-            n: b,
-            a_rs: inp,
-            a_cs: 1,
-            y_rs: b,
-            z_rs: b,
-        }),
-        Kernel::Linear(Linear {
-            rows: 1,
-            inp: 1,
-            out,
-        }) if nt == 1 => Some(Layout {
-            m: out,
-            k: ns,
-            n: b,
-            a_rs: 1,
-            a_cs: out,
-            y_rs: b,
-            z_rs: b,
-        }),
-        Kernel::Linear(_) | Kernel::Identity(_) | Kernel::TokenMix(_) | Kernel::Conv(_) => None,
-    }
-}
 
 /// Multiply-adds per parallel task: enough to amortise packing and scheduling, small
 /// enough to balance many cores.
@@ -197,15 +147,15 @@ fn gemm_rows<T: Real>(
         });
 }
 
-/// Forward pass of a complete edge (`z` overwritten unless `accumulate`); false when its
-/// op has no GEMM form.
+/// Forward pass of a complete edge of GEMM form `g` (`z` overwritten unless
+/// `accumulate`).
 pub(super) fn forward<T: Real>(
     p: &EdgePass<'_, T>,
+    g: &Layout,
     y: &[T],
     z: &mut [T],
     accumulate: bool,
-) -> bool {
-    let Some(g) = layout(p) else { return false };
+) {
     gemm_rows(
         g.m,
         g.n,
@@ -219,18 +169,17 @@ pub(super) fn forward<T: Real>(
         (g.y_rs, 1),
         &|_, _| (),
     );
-    true
 }
 
 /// [`forward`] into `out` (overwritten), with `finish(t)` on the rows of each target `t`
 /// as each block of rows comes out of the GEMM: an activation fused into the pass.
 pub(super) fn forward_fused<T: Real, F: Finish<T>>(
     p: &EdgePass<'_, T>,
+    g: &Layout,
     y: &[T],
     out: &mut [T],
     finish: impl Fn(usize) -> F + Sync,
-) -> bool {
-    let Some(g) = layout(p) else { return false };
+) {
     let rows_per_target = g.m / p.bip.n_dst().max(1);
     gemm_rows(
         g.m,
@@ -245,17 +194,16 @@ pub(super) fn forward_fused<T: Real, F: Finish<T>>(
         (g.y_rs, 1),
         &|i0, rows| simd::finish_rows(rows, g.z_rs, g.n, |r| finish((i0 + r) / rows_per_target)),
     );
-    true
 }
 
 /// Input gradient of a complete edge: `gY += Aᵀ gZ` (`gY =` unless `accumulate`).
 pub(super) fn backward_input<T: Real>(
     p: &EdgePass<'_, T>,
+    g: &Layout,
     gz: &[T],
     gy: &mut [T],
     accumulate: bool,
-) -> bool {
-    let Some(g) = layout(p) else { return false };
+) {
     gemm_rows(
         g.k,
         g.n,
@@ -269,12 +217,10 @@ pub(super) fn backward_input<T: Real>(
         (g.z_rs, 1),
         &|_, _| (),
     );
-    true
 }
 
 /// Weight gradient of a complete edge: `gA = gZ Yᵀ`, written in the weights' layout.
-pub(super) fn weight_grad<T: Real>(p: &EdgePass<'_, T>, gz: &[T], y: &[T], gw: &mut [T]) -> bool {
-    let Some(g) = layout(p) else { return false };
+pub(super) fn weight_grad<T: Real>(g: &Layout, gz: &[T], y: &[T], gw: &mut [T]) {
     if g.a_cs == 1 {
         gemm_rows(
             g.m,
@@ -305,7 +251,6 @@ pub(super) fn weight_grad<T: Real>(p: &EdgePass<'_, T>, gz: &[T], y: &[T], gw: &
             &|_, _| (),
         );
     }
-    true
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! One base edge ready to propagate — its kernel, lifted edges, weights and batch — and
 //! the activation a pass may finish: what the dense and sparse kernels both take.
 
+use super::plan::{Route, Sweep};
 use super::Kernel;
 use crate::activation::Elementwise;
 use crate::lift::Bipartite;
@@ -17,6 +18,10 @@ pub(super) struct Fused<B> {
 /// One base edge ready to propagate: its op, lifted edges and weights.
 pub(super) struct EdgePass<'a, T> {
     pub kernel: &'a Kernel,
+    /// How its products run, from the plan.
+    pub route: Route,
+    /// Backward by source, from the plan, when the source gets a gradient.
+    pub sweep: Option<Sweep>,
     pub bip: &'a Bipartite,
     pub w: &'a [T],
     /// Weights per lifted edge.

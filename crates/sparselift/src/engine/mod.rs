@@ -33,11 +33,13 @@ mod edge;
 mod init;
 pub mod ops;
 mod pass;
+pub mod plan;
 mod propagate;
 mod simd;
 
 pub use ops::Kernel;
 pub use pass::Workspace;
+pub use plan::{Plan, PlanTable};
 
 use crate::activation::{Family, Joint};
 use crate::lift::Lift;
@@ -110,6 +112,15 @@ impl Network {
     pub fn param_range(&self, e: usize) -> std::ops::Range<usize> {
         self.offsets[e]..self.offsets[e + 1]
     }
+    /// Scalars per sample in a source block of edge `e` and in its pre-activation block.
+    pub(crate) fn numels(&self, e: usize) -> (usize, usize) {
+        let edge = self.module.edge(e);
+        (
+            self.module.vertex(edge.from).numel(),
+            edge.z_shape.iter().product(),
+        )
+    }
+
     /// Forward FLOPs per sample: two per scalar multiply-add over every lifted edge.
     pub fn flops_per_sample(&self) -> u64 {
         let mut flops = 0u64;

@@ -1,10 +1,12 @@
 //! Whole-network passes: forward in topological order, backward in reverse.
 
 use super::edge::{EdgePass, Fused};
-use super::{activation, buffer, Kernel, Network};
-use crate::activation::{Elementwise, Family, Joint, Product};
+use super::plan::Plan;
+use super::{activation, buffer, Network};
+use crate::activation::{Family, Joint, Product};
 use crate::module::Role;
 use crate::Real;
+use std::sync::Arc;
 
 /// Buffers for one batch size: activations, pre-activations and their gradients, per base
 /// vertex, each `[fiber][elements][batch]`. Reused across calls to avoid reallocation.
@@ -26,6 +28,8 @@ pub struct Workspace<T> {
     /// pass, shared by the edges: as large as the largest.
     w_csc: Vec<T>,
     out: Vec<T>,
+    /// What runs where, compiled for this network and batch size.
+    plan: Arc<Plan>,
 }
 
 impl<T: Real> Workspace<T> {
@@ -58,6 +62,7 @@ impl<T: Real> Workspace<T> {
             gz,
             w_csc: Vec::new(),
             out: vec![T::zero(); m.output_dim() * batch],
+            plan: Arc::new(Plan::new(net, batch)),
         }
     }
 
@@ -75,13 +80,21 @@ impl<T: Real> Workspace<T> {
     pub fn activation(&self, v: usize) -> &[T] {
         &self.y[v]
     }
+
+    /// The plan the passes follow at this batch size.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
 }
 
 impl Network {
-    fn pass<'a, T: Real>(&'a self, theta: &'a [T], e: usize, batch: usize) -> EdgePass<'a, T> {
+    fn pass<'a, T: Real>(&'a self, theta: &'a [T], e: usize, plan: &Plan) -> EdgePass<'a, T> {
         let edge = self.module.edge(e);
+        let (step, batch) = (&plan.edges[e], plan.batch);
         EdgePass {
             kernel: &self.kernels[e],
+            route: step.route,
+            sweep: step.sweep,
             bip: self.lift.edge(e),
             w: &theta[self.param_range(e)],
             wn: edge.weight_numel(),
@@ -110,28 +123,39 @@ impl Network {
             }
             x_rest = rest;
         }
+        let plan = Arc::clone(&ws.plan);
         for &v in m.topological_order() {
             let vert = m.vertex(v);
-            match vert.role {
-                Role::Input => {}
-                Role::Constant => ws.y[v].fill(T::one()),
-                _ if self.forward_fused(theta, v, ws) => {}
-                _ => {
+            let step = &plan.vertices[v];
+            match (vert.role, step.fused_by) {
+                (Role::Input, _) => {}
+                (Role::Constant, _) => ws.y[v].fill(T::one()),
+                (Role::Hidden | Role::Output, Some((e, activation))) => {
+                    let fused = Fused {
+                        activation,
+                        bias: step.bias.map(|e| &theta[self.param_range(e)]),
+                    };
+                    let mut y = std::mem::take(&mut ws.y[v]);
+                    self.pass(theta, e, &plan)
+                        .forward_fused(&ws.y[m.edge(e).from], &mut y, fused);
+                    ws.y[v] = y;
+                }
+                (Role::Hidden | Role::Output, None) => {
                     let mut z = std::mem::take(&mut ws.z[v]);
                     for buf in z.iter_mut().filter(|b| b.is_empty()) {
                         *buf = buffer::zeroed(ws.y[v].len());
                     }
-                    // The first edge into a slot overwrites it; later ones accumulate.
-                    let mut written = vec![false; z.len()];
-                    let bias = self.fused_bias(v);
+                    let bias = step.bias;
                     for &e in m.in_edges(v).iter().filter(|&&e| Some(e) != bias) {
                         let slot = if z.len() == 1 { 0 } else { m.edge(e).slot };
-                        let first = !std::mem::replace(&mut written[slot], true);
-                        self.pass(theta, e, b)
-                            .forward(&ws.y[m.edge(e).from], &mut z[slot], first);
+                        self.pass(theta, e, &plan).forward(
+                            &ws.y[m.edge(e).from],
+                            &mut z[slot],
+                            plan.edges[e].first_in,
+                        );
                     }
-                    for (buf, _) in z.iter_mut().zip(&written).filter(|(_, w)| !**w) {
-                        buffer::zero(buf);
+                    for &slot in &step.empty_slots {
+                        buffer::zero(&mut z[slot]);
                     }
                     let y = &mut ws.y[v];
                     match vert.activation.family() {
@@ -155,63 +179,6 @@ impl Network {
         }
         self.gather_outputs(ws);
         &ws.out
-    }
-
-    /// `y_v` straight from the pass of `v`'s only edge, when that pass can apply the
-    /// activation (and fused bias) itself: the pre-activation is never stored, as the
-    /// backward pass reads `y_v` alone ([`Elementwise::derivative_from_output`]). False,
-    /// touching nothing, otherwise.
-    fn forward_fused<T: Real>(&self, theta: &[T], v: usize, ws: &mut Workspace<T>) -> bool {
-        let m = &self.module;
-        let Some(activation) = m.vertex(v).activation.elementwise() else {
-            return false;
-        };
-        let bias = self.fused_bias(v);
-        let mut edges = m.in_edges(v).iter().filter(|&&e| Some(e) != bias);
-        let (Some(&e), None) = (edges.next(), edges.next()) else {
-            return false;
-        };
-        if !activation.derivative_from_output() {
-            return false;
-        }
-        let fused = Fused {
-            activation,
-            bias: bias.map(|e| &theta[self.param_range(e)]),
-        };
-        let mut y = std::mem::take(&mut ws.y[v]);
-        let done =
-            self.pass(theta, e, ws.batch)
-                .forward_fused(&ws.y[m.edge(e).from], &mut y, fused);
-        ws.y[v] = y;
-        done
-    }
-
-    /// The bias edge of `v` that its activation's pass takes over, if any: the last edge
-    /// into an elementwise vertex, a scalar edge from a constant of fiber 1. Both passes
-    /// then run once over `v`'s buffers instead of twice.
-    fn fused_bias(&self, v: usize) -> Option<usize> {
-        let m = &self.module;
-        let &e = m.in_edges(v).last()?;
-        let from = m.edge(e).from;
-        let fused = m.vertex(v).activation.is_elementwise()
-            && matches!(self.kernels[e], Kernel::Scalar(_))
-            && m.vertex(from).role == Role::Constant
-            && m.vertex(from).numel() == m.vertex(v).numel()
-            && self.lift.fiber(from) == 1
-            && self.lift.edge(e).is_complete();
-        fused.then_some(e)
-    }
-
-    /// The activation of edge `e`'s source and its fused bias edge, when `e`'s backward
-    /// pass may apply that activation's backward: `e` is the source's only out-edge, so
-    /// it completes `∂L/∂y` there, and `φ'` reads the output `y`, which the pass holds.
-    fn fuse_source_activation(&self, e: usize) -> Option<(Elementwise, Option<usize>)> {
-        let m = &self.module;
-        let u = m.edge(e).from;
-        let a = m.vertex(u).activation.elementwise()?;
-        let fusable =
-            !m.vertex(u).is_source() && m.out_edges(u).len() == 1 && a.derivative_from_output();
-        fusable.then(|| (a, self.fused_bias(u)))
     }
 
     fn gather_outputs<T: Real>(&self, ws: &mut Workspace<T>) {
@@ -252,10 +219,7 @@ impl Network {
             m.output_dim() * b,
             "∂L/∂output must be [output_dim][batch]"
         );
-        // Whether ∂L/∂y_v holds anything yet: the first contribution overwrites it.
-        let mut written = vec![false; m.vertices().len()];
-        // Whether the pass that completed ∂L/∂y_v turned it into ∂L/∂z_v already.
-        let mut dz_done = vec![false; m.vertices().len()];
+        let plan = Arc::clone(&ws.plan);
         let mut off = 0;
         for t in m.outputs() {
             let block = m.vertex(t).numel() * b;
@@ -265,7 +229,6 @@ impl Network {
                     .zip(&grad_out[off..off + block])
                     .for_each(|(g, &d)| *g = d * inv);
             }
-            written[t] = true;
             off += block;
         }
         for &v in m.topological_order().iter().rev() {
@@ -274,12 +237,13 @@ impl Network {
                 continue;
             }
             // ∂L/∂z per slot: in place in gy for elementwise activations.
+            let step = &plan.vertices[v];
             let mut gy = std::mem::take(&mut ws.gy[v]);
-            if !written[v] {
+            if !step.has_gradient {
                 buffer::zero(&mut gy); // no path to an output
             }
             let mut gz = std::mem::take(&mut ws.gz[v]);
-            let bias = self.fused_bias(v);
+            let bias = step.bias;
             let z = &ws.z[v];
             // What φ' reads: y where it can, since a fused forward stores no z.
             let at = match vert.activation.elementwise() {
@@ -287,7 +251,7 @@ impl Network {
                 _ => &z[0],
             };
             match vert.activation.family() {
-                _ if dz_done[v] => {}
+                _ if step.dz_done => {}
                 Family::Joint(Joint::Product) => {
                     let (g1, g2) = gz.split_at_mut(1);
                     Product::backward([&z[0], &z[1]], &gy, [&mut g1[0], &mut g2[0]]);
@@ -314,23 +278,20 @@ impl Network {
                     Role::Input => grad_x.is_some(),
                     _ => true,
                 };
-                let gy_from = wanted.then(|| {
-                    let first = !std::mem::replace(&mut written[edge.from], true);
-                    (&mut ws.gy[edge.from][..], first)
-                });
-                let fuse = self.fuse_source_activation(e).filter(|_| wanted);
-                let (gw, gb) = match fuse.and_then(|(_, eb)| eb) {
+                let gy_from = wanted.then(|| (&mut ws.gy[edge.from][..], plan.edges[e].first_out));
+                let finish = plan.edges[e].finish_source;
+                let (gw, gb) = match finish.and_then(|(_, eb)| eb) {
                     Some(eb) => {
                         let (gw, gb) = two_ranges(grad, self.param_range(e), self.param_range(eb));
                         (gw, Some(gb))
                     }
                     None => (&mut grad[self.param_range(e)], None),
                 };
-                let fused = fuse.map(|(activation, _)| Fused {
+                let fused = finish.map(|(activation, _)| Fused {
                     activation,
                     bias: gb,
                 });
-                dz_done[edge.from] = self.pass(theta, e, b).backward(
+                self.pass(theta, e, &plan).backward(
                     gze,
                     &ws.y[edge.from],
                     gw,
@@ -348,7 +309,7 @@ impl Network {
                 let block = m.vertex(v).numel() * b;
                 let dst = &mut gx[off..off + block];
                 dst.fill(T::zero());
-                if !written[v] {
+                if !plan.vertices[v].has_gradient {
                     buffer::zero(&mut ws.gy[v]);
                 }
                 for copy in ws.gy[v].chunks(block) {

@@ -9,7 +9,8 @@
 use super::activation::{per_activation, Activate, Dz};
 use super::dense;
 use super::edge::{EdgePass, Fused};
-use super::ops::{Kernel, Linear};
+use super::ops::Kernel;
+use super::plan::{Route, Sweep};
 use super::simd::{self, Finish, Keep, LANES};
 use crate::lift::Bipartite;
 use crate::Real;
@@ -129,30 +130,26 @@ impl<T: Real> EdgePass<'_, T> {
     /// `z_t += Σ_{s → t} M(w_st, y_s)` for every target `t`; with `overwrite`, `z_t =`:
     /// the first edge into a buffer spares the pass that would zero it.
     pub fn forward(&self, y: &[T], z: &mut [T], overwrite: bool) {
-        if self.bip.is_complete() && dense::forward(self, y, z, !overwrite) {
-            return;
+        match self.route {
+            Route::Gemm(g) => dense::forward(self, &g, y, z, !overwrite),
+            Route::Gather | Route::PerEdge => self.forward_by_targets(y, z, overwrite, |_| Keep),
         }
-        self.forward_by_targets(y, z, overwrite, |_| Keep);
     }
 
     /// `out_t = φ(Σ_{s → t} M(w_st, y_s) + b_t)` for every target `t`, for the only edge
     /// into an elementwise vertex: its activation (and fused bias) done on each finished
     /// tile of a sparse scalar edge, or block of a GEMM, bit for bit the separate passes.
-    /// False, touching nothing, for edges with neither.
-    pub fn forward_fused(&self, y: &[T], out: &mut [T], fused: Fused<&[T]>) -> bool {
-        let sparse = matches!(self.kernel, Kernel::Scalar(_)) && self.bip.csr().is_some();
+    /// The plan fuses only those two routes.
+    pub fn forward_fused(&self, y: &[T], out: &mut [T], fused: Fused<&[T]>) {
         per_activation!(fused.activation, f = phi::<T>, {
             let finish = |t| Activate {
                 phi: f,
                 bias: fused.bias.map(|b: &[T]| b[t]),
             };
-            if self.bip.is_complete() {
-                dense::forward_fused(self, y, out, finish)
-            } else if sparse {
-                self.forward_by_targets(y, out, true, finish);
-                true
-            } else {
-                false
+            match &self.route {
+                Route::Gemm(g) => dense::forward_fused(self, g, y, out, finish),
+                Route::Gather => self.forward_by_targets(y, out, true, finish),
+                Route::PerEdge => unreachable!("the plan fuses activations into GEMMs and gathers"),
             }
         })
     }
@@ -195,14 +192,14 @@ impl<T: Real> EdgePass<'_, T> {
     }
 
     /// The weight gradient `gw` and, when asked, the input gradient `gy` (accumulated,
-    /// or overwritten with `overwrite`). `w_csc` holds the weights of a sparse scalar
-    /// edge in CSC order for the loops by source: scratch kept between calls, since a
-    /// fresh allocation of that size costs page faults on every call.
+    /// or overwritten with `overwrite`): in one `sweep` by source where the plan has one,
+    /// else in separate passes. `w_csc` holds the weights of a sparse scalar edge in CSC
+    /// order for the loops by source: scratch kept between calls, since a fresh
+    /// allocation of that size costs page faults on every call.
     ///
-    /// `fused`: the source's activation, when this pass completes `gy` (the source's
-    /// only out-edge) and `y` is its output. The sweeps by source then leave `∂L/∂z`
-    /// in `gy` and write the bias gradient, and the call returns true; other paths
-    /// ignore it and return false.
+    /// `fused`: the source's activation, when the plan has the sweep complete `gy` (the
+    /// source's only out-edge) with `y` its output: the sweep then leaves `∂L/∂z` in `gy`
+    /// and writes the bias gradient.
     pub fn backward(
         &self,
         gz: &[T],
@@ -211,46 +208,29 @@ impl<T: Real> EdgePass<'_, T> {
         gy: Option<(&mut [T], bool)>,
         w_csc: &mut Vec<T>,
         fused: Option<Fused<&mut [T]>>,
-    ) -> bool {
-        let len = self.src_numel * self.batch;
+    ) {
         if let (Some(_), Some((_, _, perm))) = (&gy, self.scalar_csc()) {
             self.scalar_weights_csc(perm, w_csc);
         }
-        // A sweep by source: each source's ∂L/∂y completed by one task.
-        let sweep = gy.is_some()
-            && match self.kernel {
-                Kernel::Scalar(_) => self.bip.csc().is_some() && len.is_multiple_of(LANES),
-                Kernel::Linear(Linear {
-                    rows: 1, inp: 1, ..
-                }) => self.is_readout() && len.is_multiple_of(LANES) && len >= simd::TILE,
-                Kernel::Linear(_) | Kernel::Identity(_) | Kernel::TokenMix(_) | Kernel::Conv(_) => {
-                    false
+        match (gy, self.sweep) {
+            (Some(gy), Some(sweep)) => match fused {
+                Some(Fused { activation, bias }) => {
+                    let gb = bias.map(Disjoint::new);
+                    per_activation!(activation, d = dphi_stored::<T>, {
+                        let dz = || Dz {
+                            dphi: d,
+                            sum: gb.is_some().then_some([T::zero(); LANES]),
+                        };
+                        self.sweep_sources(sweep, gz, y, gw, gy, w_csc, (dz, gb.as_ref()))
+                    })
                 }
-            };
-        match (gy, sweep) {
-            (Some(gy), true) => {
-                let applied = fused.is_some();
-                match fused {
-                    Some(Fused { activation, bias }) => {
-                        let gb = bias.map(Disjoint::new);
-                        per_activation!(activation, d = dphi_stored::<T>, {
-                            let dz = || Dz {
-                                dphi: d,
-                                sum: gb.is_some().then_some([T::zero(); LANES]),
-                            };
-                            self.sweep_sources(gz, y, gw, gy, w_csc, (dz, gb.as_ref()))
-                        })
-                    }
-                    None => self.sweep_sources(gz, y, gw, gy, w_csc, (|| Keep, None)),
-                }
-                applied
-            }
+                None => self.sweep_sources(sweep, gz, y, gw, gy, w_csc, (|| Keep, None)),
+            },
             (gy, _) => {
                 self.weight_grad(gz, y, gw);
                 if let Some((gy, overwrite)) = gy {
                     self.backward_input(gz, gy, overwrite, w_csc);
                 }
-                false
             }
         }
     }
@@ -258,8 +238,10 @@ impl<T: Real> EdgePass<'_, T> {
     /// Both gradients in one sweep over sources, for the edges [`Self::backward`] sends
     /// here: sparse scalar edges and readouts. `finish`: a fresh [`Finish`] for each
     /// source's `∂L/∂y_s` (`y_s` is in registers already), and where its sums go.
+    #[allow(clippy::too_many_arguments)]
     fn sweep_sources<F: Finish<T>>(
         &self,
+        sweep: Sweep,
         gz: &[T],
         y: &[T],
         gw: &mut [T],
@@ -267,17 +249,14 @@ impl<T: Real> EdgePass<'_, T> {
         w_csc: &[T],
         finish: (impl Fn() -> F + Sync, BiasGrad<'_, T>),
     ) {
-        match (self.kernel, self.bip.csc()) {
-            (&Kernel::Linear(Linear { out, .. }), _) => {
+        match (sweep, self.bip.csc()) {
+            (Sweep::Readout { out }, _) => {
                 self.backward_readout(gz, y, gw, (gy, overwrite), out, finish)
             }
-            (Kernel::Scalar(_), Some(csc)) => {
+            (Sweep::Scalar, Some(csc)) => {
                 self.backward_scalar(gz, y, gw, (gy, overwrite), csc, w_csc, finish)
             }
-            (Kernel::Scalar(_), None)
-            | (Kernel::Identity(_) | Kernel::TokenMix(_) | Kernel::Conv(_), _) => {
-                unreachable!("sweep_sources takes scalar edges with CSC and readouts")
-            }
+            (Sweep::Scalar, None) => unreachable!("the plan sweeps scalar edges with CSC arrays"),
         }
     }
 
@@ -338,12 +317,6 @@ impl<T: Real> EdgePass<'_, T> {
             .for_each(|(w, &p)| *w = self.w[p as usize]);
     }
 
-    /// Whether this edge joins every copy of a source to the single copy of its target:
-    /// a network's readout, such as a hidden layer into the output.
-    fn is_readout(&self) -> bool {
-        self.bip.n_dst() == 1 && self.bip.is_complete()
-    }
-
     /// Both gradients of a readout whose op is `linear` from scalars to `out` elements, in
     /// one sweep over sources: `gy_s += Σ_o w_so gz_o` and `gw_so = ⟨gz_o, y_s⟩`, with the
     /// `out` rows of `gz` (one per output element) staying in cache. As GEMMs these
@@ -386,8 +359,8 @@ impl<T: Real> EdgePass<'_, T> {
     /// `gy_s += Σ_{s → t} Mᵀ(w_st, gz_t)` for every source `s`; with `overwrite`, `gy_s =`.
     /// `w_csc`: a sparse scalar edge's weights in CSC order.
     fn backward_input(&self, gz: &[T], gy: &mut [T], overwrite: bool, w_csc: &[T]) {
-        if self.bip.is_complete() && dense::backward_input(self, gz, gy, !overwrite) {
-            return;
+        if let Route::Gemm(g) = &self.route {
+            return dense::backward_input(self, g, gz, gy, !overwrite);
         }
         let (sb, db, b) = (
             self.src_numel * self.batch,
@@ -420,8 +393,11 @@ impl<T: Real> EdgePass<'_, T> {
 
     /// `gw_st = ∂⟨gz_t, M(w_st, y_s)⟩/∂w_st` for every lifted edge.
     pub fn weight_grad(&self, gz: &[T], y: &[T], gw: &mut [T]) {
-        if self.wn == 0 || (self.bip.is_complete() && dense::weight_grad(self, gz, y, gw)) {
+        if self.wn == 0 {
             return;
+        }
+        if let Route::Gemm(g) = &self.route {
+            return dense::weight_grad(g, gz, y, gw);
         }
         let (sb, db, b, wn) = (
             self.src_numel * self.batch,

@@ -1,0 +1,442 @@
+//! The plan of a network at one batch size: which kernel runs each base edge, what each
+//! pass fuses, and which buffers are kept. [`super::Workspace::new`] compiles it once;
+//! the forward and backward passes walk it and decide nothing.
+//!
+//! Kernels (docs/design.md §3):
+//! - **GEMM**: a complete edge whose op has a matrix-product form, by fixed blocks of
+//!   output rows;
+//! - **gather**: a sparse `scalar` edge, each target a weighted sum of whole source
+//!   blocks in CSR order;
+//! - **per edge**: any other edge, the op applied lifted edge by lifted edge;
+//! - **sweep by source** (backward): both gradients of a sparse `scalar` edge or of a
+//!   readout in one pass over sources, each source's `∂L/∂y` completed by one task.
+//!
+//! Fusions: the pass that completes an elementwise vertex's only pre-activation applies
+//! `φ` (and the vertex's bias) on each finished tile, where `φ'` can be read from the
+//! output, so that pre-activation is never stored; the backward sweep that completes a
+//! source's `∂L/∂y` multiplies it by `φ'` (and sums the bias gradient) in registers.
+
+use super::ops::{Kernel, Linear};
+use super::simd::{self, LANES};
+use super::Network;
+use crate::activation::{Elementwise, Family};
+use crate::lift::Bipartite;
+use crate::module::Role;
+use std::fmt;
+
+/// How the products of one base edge run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Route {
+    /// A complete edge as GEMMs of this form.
+    Gemm(Layout),
+    /// A sparse scalar edge: a weighted gather of source blocks per target.
+    Gather,
+    /// The op applied lifted edge by lifted edge.
+    PerEdge,
+}
+
+/// Both gradients of an edge in one sweep over its sources.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Sweep {
+    /// A sparse scalar edge, through its CSC arrays.
+    Scalar,
+    /// A readout (every source into the single target) with `linear` from scalars to
+    /// `out` elements.
+    Readout {
+        /// The number of output elements.
+        out: usize,
+    },
+}
+
+/// The plan of one base edge.
+#[derive(Clone, Debug)]
+pub(super) struct EdgeStep {
+    /// Forward products, and the separate backward passes when there is no sweep.
+    pub route: Route,
+    /// Backward by source, when the edge's source gets a gradient and the sweep applies.
+    pub sweep: Option<Sweep>,
+    /// Forward: the first edge into its pre-activation buffer, which it overwrites.
+    pub first_in: bool,
+    /// Backward: the first contribution to the source's `∂L/∂y`, which it overwrites.
+    pub first_out: bool,
+    /// Backward: the sweep finishes the source's `∂L/∂z` with this `φ'` and the bias
+    /// gradient of this edge.
+    pub finish_source: Option<(Elementwise, Option<usize>)>,
+}
+
+/// The plan of one base vertex.
+#[derive(Clone, Debug, Default)]
+pub(super) struct VertexStep {
+    /// The bias edge that the activation pass takes over: a scalar edge from a constant
+    /// of fiber 1, the last into an elementwise vertex.
+    pub bias: Option<usize>,
+    /// The only other in-edge, when its pass applies the activation itself: the
+    /// pre-activation is never stored.
+    pub fused_by: Option<(usize, Elementwise)>,
+    /// `∂L/∂z` was completed by the sweep of the vertex's only out-edge.
+    pub dz_done: bool,
+    /// Some output depends on the vertex, so its `∂L/∂y` gets a contribution.
+    pub has_gradient: bool,
+    /// Pre-activation slots no edge writes (a vertex fed by its bias alone): zeroed.
+    pub empty_slots: Vec<usize>,
+}
+
+/// The compiled plan of a network at one batch size.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub(super) batch: usize,
+    pub(super) edges: Vec<EdgeStep>,
+    pub(super) vertices: Vec<VertexStep>,
+}
+
+impl Plan {
+    /// Compiles the plan of `net` at `batch` samples.
+    pub fn new(net: &Network, batch: usize) -> Plan {
+        let m = &net.module;
+        let n = m.vertices().len();
+        let mut vertices: Vec<VertexStep> = (0..n)
+            .map(|v| VertexStep {
+                bias: fused_bias(net, v),
+                ..VertexStep::default()
+            })
+            .collect();
+        let mut edges: Vec<EdgeStep> = (0..m.edges().len())
+            .map(|e| EdgeStep {
+                route: route(net, e, batch),
+                sweep: None,
+                first_in: false,
+                first_out: false,
+                finish_source: None,
+            })
+            .collect();
+        // Forward: fusions and the first edge into each slot.
+        for &v in m.topological_order() {
+            let vert = m.vertex(v);
+            if vert.is_source() {
+                continue;
+            }
+            let bias = vertices[v].bias;
+            let rest: Vec<usize> = m
+                .in_edges(v)
+                .iter()
+                .copied()
+                .filter(|&e| Some(e) != bias)
+                .collect();
+            if let ([e], Some(a)) = (&rest[..], vert.activation.elementwise()) {
+                let fusable = a.derivative_from_output()
+                    && matches!(edges[*e].route, Route::Gemm(_) | Route::Gather);
+                if fusable {
+                    vertices[v].fused_by = Some((*e, a));
+                    continue;
+                }
+            }
+            let elementwise = matches!(vert.activation.family(), Family::Elementwise(_));
+            let mut written = vec![false; m.in_edges(v).len()];
+            written.truncate(if elementwise { 1 } else { written.len() });
+            for e in rest {
+                let slot = if elementwise { 0 } else { m.edge(e).slot };
+                edges[e].first_in = !std::mem::replace(&mut written[slot], true);
+            }
+            vertices[v].empty_slots = (0..written.len()).filter(|&i| !written[i]).collect();
+        }
+        // Backward: which edges carry a gradient to their source, the first of them, and
+        // the sweeps with what they finish. Input vertices are planned as if their
+        // gradient is asked for; the passes skip those edges when it is not.
+        for t in m.outputs() {
+            vertices[t].has_gradient = true;
+        }
+        for &v in m.topological_order().iter().rev() {
+            if m.vertex(v).is_source() {
+                continue;
+            }
+            let bias = vertices[v].bias;
+            for &e in m.in_edges(v).iter().filter(|&&e| Some(e) != bias) {
+                let u = m.edge(e).from;
+                if m.vertex(u).role == Role::Constant {
+                    continue;
+                }
+                edges[e].first_out = !std::mem::replace(&mut vertices[u].has_gradient, true);
+                edges[e].sweep = sweep(net, e, batch);
+                let source = m.vertex(u);
+                let finish = match source.activation.elementwise() {
+                    Some(a) if !source.is_source() && m.out_edges(u).len() == 1 => {
+                        a.derivative_from_output().then(|| (a, vertices[u].bias))
+                    }
+                    _ => None,
+                };
+                if edges[e].sweep.is_some() {
+                    edges[e].finish_source = finish;
+                    vertices[u].dz_done = finish.is_some();
+                }
+            }
+        }
+        Plan {
+            batch,
+            edges,
+            vertices,
+        }
+    }
+
+    /// The batch size the plan is for.
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// The plan as a table, one row a base edge: kernels, fusions, flops and bytes.
+    pub fn table<'a>(&'a self, net: &'a Network, bytes_per_scalar: usize) -> PlanTable<'a> {
+        PlanTable {
+            plan: self,
+            net,
+            bytes_per_scalar,
+        }
+    }
+}
+
+/// `Z (m × n) += A (m × k) · Y (k × n)`, with `Y` and `Z` row-major (`y_rs`, `z_rs` row
+/// strides, unit column stride) and `A` at strides `(a_rs, a_cs)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Layout {
+    pub m: usize,
+    pub k: usize,
+    pub n: usize,
+    pub a_rs: usize,
+    pub a_cs: usize,
+    pub y_rs: usize,
+    pub z_rs: usize,
+}
+
+/// The GEMM form of a complete edge with `kernel`, from `src_numel` scalars a source
+/// block to `dst_numel` a pre-activation block, at batch `b`; `None` for edges that are
+/// not complete or whose op has no GEMM form.
+pub(super) fn layout(
+    kernel: &Kernel,
+    bip: &Bipartite,
+    (src_numel, dst_numel): (usize, usize),
+    b: usize,
+) -> Option<Layout> {
+    if !bip.is_complete() {
+        return None;
+    }
+    let (ns, nt) = (bip.n_src(), bip.n_dst());
+    match *kernel {
+        Kernel::Scalar(_) => Some(Layout {
+            m: nt,
+            k: ns,
+            n: src_numel * b,
+            a_rs: ns,
+            a_cs: 1,
+            y_rs: src_numel * b,
+            z_rs: dst_numel * b,
+        }),
+        Kernel::Linear(Linear { rows: 1, inp, out }) if ns == 1 => Some(Layout {
+            m: nt * out,
+            k: inp,
+            n: b,
+            a_rs: inp,
+            a_cs: 1,
+            y_rs: b,
+            z_rs: b,
+        }),
+        Kernel::Linear(Linear {
+            rows: 1,
+            inp: 1,
+            out,
+        }) if nt == 1 => Some(Layout {
+            m: out,
+            k: ns,
+            n: b,
+            a_rs: 1,
+            a_cs: out,
+            y_rs: b,
+            z_rs: b,
+        }),
+        Kernel::Linear(_) | Kernel::Identity(_) | Kernel::TokenMix(_) | Kernel::Conv(_) => None,
+    }
+}
+
+/// The route of edge `e` at batch `b`.
+fn route(net: &Network, e: usize, b: usize) -> Route {
+    let (kernel, bip) = (&net.kernels[e], net.lift.edge(e));
+    if let Some(g) = layout(kernel, bip, net.numels(e), b) {
+        return Route::Gemm(g);
+    }
+    match kernel {
+        Kernel::Scalar(_) if bip.csr().is_some() => Route::Gather,
+        Kernel::Scalar(_)
+        | Kernel::Identity(_)
+        | Kernel::Linear(_)
+        | Kernel::TokenMix(_)
+        | Kernel::Conv(_) => Route::PerEdge,
+    }
+}
+
+/// The sweep by source of edge `e` at batch `b`, if one applies: whole register tiles of
+/// a source block.
+fn sweep(net: &Network, e: usize, b: usize) -> Option<Sweep> {
+    let (kernel, bip) = (&net.kernels[e], net.lift.edge(e));
+    let len = net.numels(e).0 * b;
+    let readout = bip.n_dst() == 1 && bip.is_complete();
+    match *kernel {
+        Kernel::Scalar(_) if bip.csc().is_some() && len.is_multiple_of(LANES) => {
+            Some(Sweep::Scalar)
+        }
+        Kernel::Linear(Linear {
+            rows: 1,
+            inp: 1,
+            out,
+        }) if readout && len.is_multiple_of(LANES) && len >= simd::TILE => {
+            Some(Sweep::Readout { out })
+        }
+        Kernel::Scalar(_)
+        | Kernel::Identity(_)
+        | Kernel::Linear(_)
+        | Kernel::TokenMix(_)
+        | Kernel::Conv(_) => None,
+    }
+}
+
+/// The bias edge of `v` that its activation's pass takes over, if any: the last edge
+/// into an elementwise vertex, a scalar edge from a constant of fiber 1. Both passes then
+/// run once over `v`'s buffers instead of twice.
+fn fused_bias(net: &Network, v: usize) -> Option<usize> {
+    let m = &net.module;
+    let &e = m.in_edges(v).last()?;
+    let from = m.edge(e).from;
+    let fused = m.vertex(v).activation.is_elementwise()
+        && matches!(net.kernels[e], Kernel::Scalar(_))
+        && m.vertex(from).role == Role::Constant
+        && m.vertex(from).numel() == m.vertex(v).numel()
+        && net.lift.fiber(from) == 1
+        && net.lift.edge(e).is_complete();
+    fused.then_some(e)
+}
+
+/// [`Plan::table`]: one row a base edge, then the totals.
+pub struct PlanTable<'a> {
+    plan: &'a Plan,
+    net: &'a Network,
+    bytes_per_scalar: usize,
+}
+
+impl fmt::Display for PlanTable<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (plan, net, s) = (self.plan, self.net, self.bytes_per_scalar as u64);
+        let m = &net.module;
+        let b = plan.batch as u64;
+        writeln!(
+            f,
+            "plan at batch {}: {} base edges, {} lifted edges",
+            plan.batch,
+            m.edges().len(),
+            net.lift
+                .edges()
+                .iter()
+                .map(|e| e.num_edges() as u64)
+                .sum::<u64>()
+        )?;
+        writeln!(
+            f,
+            "{:<16} {:>10}  {:<8} {:<14} {:<22} {:>12} {:>12}",
+            "edge", "lifted", "forward", "backward", "fused", "fwd flops", "fwd bytes"
+        )?;
+        let (mut flops, mut bytes) = (0u64, 0u64);
+        for (e, step) in plan.edges.iter().enumerate() {
+            let edge = m.edge(e);
+            let bip = net.lift.edge(e);
+            let to = &plan.vertices[edge.to];
+            if to.bias == Some(e) {
+                writeln!(
+                    f,
+                    "{:<16} {:>10}  bias of {} (in its activation pass)",
+                    edge.name,
+                    bip.num_edges(),
+                    m.vertex(edge.to).name
+                )?;
+                continue;
+            }
+            let forward = match step.route {
+                Route::Gemm(_) => "gemm",
+                Route::Gather => "gather",
+                Route::PerEdge => "per-edge",
+            };
+            let backward = match (step.sweep, step.route) {
+                (Some(Sweep::Scalar), _) => "sweep",
+                (Some(Sweep::Readout { .. }), _) => "readout sweep",
+                (None, Route::Gemm(_)) => "gemm",
+                (None, Route::Gather) => "gather+scatter",
+                (None, Route::PerEdge) => "per-edge",
+            };
+            let mut fused = Vec::new();
+            if let Some((_, a)) = to.fused_by.filter(|&(by, _)| by == e) {
+                fused.push(format!(
+                    "{a}{}",
+                    if to.bias.is_some() { "+bias" } else { "" }
+                ));
+            }
+            if let Some((a, bias)) = step.finish_source {
+                fused.push(format!("{a}'{}", if bias.is_some() { "+bias" } else { "" }));
+            }
+            let (ns, nz) = net.numels(e);
+            let edges = bip.num_edges() as u64;
+            let step_flops = net.kernels[e].flops(nz) * edges * b;
+            // Each operand once: weights, the source and target buffers, CSR indices.
+            let index = match step.route {
+                Route::Gather => 4 * (edges + bip.n_dst() as u64 + 1),
+                Route::Gemm(_) | Route::PerEdge => 0,
+            };
+            let step_bytes = s
+                * (edge.weight_numel() as u64 * edges
+                    + (bip.n_src() * ns + bip.n_dst() * nz) as u64 * b)
+                + index;
+            flops += step_flops;
+            bytes += step_bytes;
+            writeln!(
+                f,
+                "{:<16} {:>10}  {:<8} {:<14} {:<22} {:>12} {:>12}",
+                edge.name,
+                edges,
+                forward,
+                backward,
+                if fused.is_empty() {
+                    "-".to_string()
+                } else {
+                    fused.join(", ")
+                },
+                human(step_flops),
+                human(step_bytes),
+            )?;
+        }
+        let stored: Vec<&str> = (0..m.vertices().len())
+            .filter(|&v| !m.vertex(v).is_source() && plan.vertices[v].fused_by.is_none())
+            .map(|v| m.vertex(v).name.as_str())
+            .collect();
+        writeln!(
+            f,
+            "forward total: {} flops, {} bytes moved at least; backward about twice that",
+            human(flops),
+            human(bytes)
+        )?;
+        write!(
+            f,
+            "pre-activations kept for the backward pass: {}",
+            if stored.is_empty() {
+                "none".to_string()
+            } else {
+                stored.join(", ")
+            }
+        )?;
+        writeln!(f)
+    }
+}
+
+/// `x` with an SI prefix: `1.23 G`.
+fn human(x: u64) -> String {
+    let (v, p) = match x {
+        x if x >= 1_000_000_000_000 => (x as f64 / 1e12, " T"),
+        x if x >= 1_000_000_000 => (x as f64 / 1e9, " G"),
+        x if x >= 1_000_000 => (x as f64 / 1e6, " M"),
+        x if x >= 1_000 => (x as f64 / 1e3, " k"),
+        x => return x.to_string(),
+    };
+    format!("{v:.2}{p}")
+}
