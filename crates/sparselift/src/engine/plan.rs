@@ -336,7 +336,7 @@ impl fmt::Display for PlanTable<'_> {
         )?;
         writeln!(
             f,
-            "{:<16} {:>10}  {:<8} {:<14} {:<22} {:>12} {:>12}",
+            "{:<16} {:>10}  {:<8} {:<14} {:<30} {:>12} {:>12}",
             "edge", "lifted", "forward", "backward", "fused", "fwd flops", "fwd bytes"
         )?;
         let (mut flops, mut bytes) = (0u64, 0u64);
@@ -369,12 +369,15 @@ impl fmt::Display for PlanTable<'_> {
             let mut fused = Vec::new();
             if let Some((_, a)) = to.fused_by.filter(|&(by, _)| by == e) {
                 fused.push(format!(
-                    "{a}{}",
+                    "fwd:{a}{}",
                     if to.bias.is_some() { "+bias" } else { "" }
                 ));
             }
             if let Some((a, bias)) = step.finish_source {
-                fused.push(format!("{a}'{}", if bias.is_some() { "+bias" } else { "" }));
+                fused.push(format!(
+                    "bwd:{a}'{}",
+                    if bias.is_some() { "+bias" } else { "" }
+                ));
             }
             let (ns, nz) = net.numels(e);
             let edges = bip.num_edges() as u64;
@@ -392,7 +395,7 @@ impl fmt::Display for PlanTable<'_> {
             bytes += step_bytes;
             writeln!(
                 f,
-                "{:<16} {:>10}  {:<8} {:<14} {:<22} {:>12} {:>12}",
+                "{:<16} {:>10}  {:<8} {:<14} {:<30} {:>12} {:>12}",
                 edge.name,
                 edges,
                 forward,
