@@ -184,7 +184,10 @@ fn plan_of_a_sparse_mlp_lift() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("plan at batch 32: 8 base edges"), "{text}");
-    let plan = text.split("plan at batch").nth(1).expect("a plan after the statistics");
+    let plan = text
+        .split("plan at batch")
+        .nth(1)
+        .expect("a plan after the statistics");
     let row = |name: &str| {
         plan.lines()
             .find(|l| l.starts_with(&format!("{name} ")))

@@ -57,10 +57,7 @@ impl ModuleBuilder {
 
     /// An edge `from → to` with the given op (the next slot of `to`).
     pub fn edge(&mut self, from: &str, to: &str, op: Op) -> &mut Self {
-        let kernel = match &op {
-            Op::Conv(k) => Some(k.clone()),
-            _ => None,
-        };
+        let kernel = op.kernel_size().map(<[usize]>::to_vec);
         self.spec.edges.push(EdgeSpec {
             from: from.to_string(),
             to: to.to_string(),

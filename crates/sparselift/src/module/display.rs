@@ -40,10 +40,7 @@ impl Module {
                     op: e.op.name().to_string(),
                     name: (!implied).then(|| e.name.clone()),
                     out: (e.op == Op::Linear).then(|| e.weight_shape[0]),
-                    kernel: match &e.op {
-                        Op::Conv(k) => Some(k.clone()),
-                        _ => None,
-                    },
+                    kernel: e.op.kernel_size().map(<[usize]>::to_vec),
                     sampler: e.sampler.as_ref().map(|s| s.to_string()),
                 }
             })

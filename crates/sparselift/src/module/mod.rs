@@ -79,7 +79,18 @@ impl Op {
 
     /// True when the op has trainable weights.
     pub fn has_weight(&self) -> bool {
-        !matches!(self, Op::Identity)
+        match self {
+            Op::Scalar | Op::Linear | Op::TokenMix | Op::Conv(_) => true,
+            Op::Identity => false,
+        }
+    }
+
+    /// The kernel size of a `conv`, `None` for the other ops.
+    pub fn kernel_size(&self) -> Option<&[usize]> {
+        match self {
+            Op::Conv(k) => Some(k),
+            Op::Scalar | Op::Linear | Op::Identity | Op::TokenMix => None,
+        }
     }
 }
 

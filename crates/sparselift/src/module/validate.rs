@@ -288,7 +288,7 @@ impl ModuleSpec {
             )
             .with_hint("remove `out`, or make the edge op = \"linear\""));
         }
-        if e.kernel.is_some() && !matches!(op, Op::Conv(_)) {
+        if e.kernel.is_some() && op.kernel_size().is_none() {
             return Err(Error::invalid(
                 at(),
                 format!("field `kernel` is only for conv edges, not {}", op.name()),
