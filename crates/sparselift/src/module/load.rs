@@ -318,6 +318,17 @@ fn json_table_lines(text: &str) -> (Vec<usize>, Vec<usize>) {
     (vertices, edges)
 }
 
+/// Asserts that `m` written as TOML and as JSON loads back equal.
+#[cfg(test)]
+pub(crate) fn assert_round_trips(m: &Module) {
+    let text = m.to_string();
+    let back = ModuleSpec::from_toml_str(&text, "rt.toml").unwrap().build();
+    assert_eq!(back.as_ref().ok(), Some(m), "TOML:\n{text}");
+    let json = m.to_json();
+    let back = ModuleSpec::from_json_str(&json, "rt.json").unwrap().build();
+    assert_eq!(back.as_ref().ok(), Some(m), "JSON:\n{json}");
+}
+
 #[cfg(test)]
 #[path = "load_tests.rs"]
 mod tests;

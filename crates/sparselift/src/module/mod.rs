@@ -24,6 +24,8 @@ mod spec;
 mod validate;
 
 pub use builder::ModuleBuilder;
+#[cfg(test)]
+pub(crate) use load::assert_round_trips;
 pub use load::{Format, MAX_FILE_BYTES};
 pub use sampler::Sampler;
 pub use spec::{EdgeSpec, ModuleSpec, Origin, VertexSpec};

@@ -334,7 +334,6 @@ mod tests {
     /// Zoo modules of several configurations written as TOML and as JSON load back equal.
     #[test]
     fn configurations_round_trip_through_toml_and_json() {
-        use crate::module::ModuleSpec;
         let mut modules = Vec::new();
         for hidden in [1, 3] {
             for bias in [true, false] {
@@ -353,14 +352,7 @@ mod tests {
                 modules.push(resmlp(&cfg).unwrap());
             }
         }
-        for m in &modules {
-            let text = m.to_string();
-            let back = ModuleSpec::from_toml_str(&text, "rt.toml").unwrap().build();
-            assert_eq!(back.as_ref().ok(), Some(m), "TOML:\n{text}");
-            let json = m.to_json();
-            let back = ModuleSpec::from_json_str(&json, "rt.json").unwrap().build();
-            assert_eq!(back.as_ref().ok(), Some(m), "JSON:\n{json}");
-        }
+        modules.iter().for_each(crate::module::assert_round_trips);
     }
 
     #[test]
