@@ -24,9 +24,11 @@ pub mod error;
 pub mod experiment;
 pub mod lift;
 pub mod module;
+pub mod op;
 pub mod real;
 pub mod report;
 pub mod rng;
+mod simd;
 pub mod train;
 pub mod zoo;
 

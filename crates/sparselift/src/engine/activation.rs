@@ -7,8 +7,8 @@
 //! the backward pass reads the activations instead, so the kernel that completes a
 //! pre-activation may apply `φ` itself and never store it.
 
-use super::simd::{self, dot, Finish, LANES};
 use crate::activation::Elementwise;
+use crate::simd::{self, dot, Finish, LANES};
 use crate::Real;
 use rayon::prelude::*;
 

@@ -12,8 +12,8 @@
 //! GEMM, and never splits a reduction: results are bit-identical on any thread count.
 
 use super::edge::EdgePass;
-use super::plan::Layout;
-use super::simd::{self, Finish};
+use crate::op::Layout;
+use crate::simd::{self, Finish};
 use crate::Real;
 use gemm::Parallelism;
 use rayon::prelude::*;

@@ -31,13 +31,11 @@ mod buffer;
 mod dense;
 mod edge;
 mod init;
-pub mod ops;
 mod pass;
 pub mod plan;
 mod propagate;
-mod simd;
 
-pub use ops::Kernel;
+pub use crate::op::Kernel;
 pub use pass::Workspace;
 pub use plan::{Plan, PlanTable};
 
@@ -81,7 +79,7 @@ impl Network {
         let kernels = module
             .edges()
             .iter()
-            .map(|e| Kernel::new(e, module.vertex(e.from)))
+            .map(|e| Kernel::new(&e.op, &module.vertex(e.from).shape, &e.weight_shape))
             .collect();
         let mut offsets = vec![0];
         for (e, edge) in module.edges().iter().enumerate() {

@@ -16,12 +16,11 @@
 //! output, so that pre-activation is never stored; the backward sweep that completes a
 //! source's `∂L/∂y` multiplies it by `φ'` (and sums the bias gradient) in registers.
 
-use super::ops::{Kernel, Linear};
-use super::simd::{self, LANES};
 use super::Network;
 use crate::activation::{Elementwise, Family};
-use crate::lift::Bipartite;
 use crate::module::Role;
+use crate::op::{Kernel, Layout, Linear};
+use crate::simd::{self, LANES};
 use std::fmt;
 
 /// How the products of one base edge run.
@@ -192,72 +191,15 @@ impl Plan {
     }
 }
 
-/// `Z (m × n) += A (m × k) · Y (k × n)`, with `Y` and `Z` row-major (`y_rs`, `z_rs` row
-/// strides, unit column stride) and `A` at strides `(a_rs, a_cs)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Layout {
-    pub m: usize,
-    pub k: usize,
-    pub n: usize,
-    pub a_rs: usize,
-    pub a_cs: usize,
-    pub y_rs: usize,
-    pub z_rs: usize,
-}
-
-/// The GEMM form of a complete edge with `kernel`, from `src_numel` scalars a source
-/// block to `dst_numel` a pre-activation block, at batch `b`; `None` for edges that are
-/// not complete or whose op has no GEMM form.
-pub(super) fn layout(
-    kernel: &Kernel,
-    bip: &Bipartite,
-    (src_numel, dst_numel): (usize, usize),
-    b: usize,
-) -> Option<Layout> {
-    if !bip.is_complete() {
-        return None;
-    }
-    let (ns, nt) = (bip.n_src(), bip.n_dst());
-    match *kernel {
-        Kernel::Scalar(_) => Some(Layout {
-            m: nt,
-            k: ns,
-            n: src_numel * b,
-            a_rs: ns,
-            a_cs: 1,
-            y_rs: src_numel * b,
-            z_rs: dst_numel * b,
-        }),
-        Kernel::Linear(Linear { rows: 1, inp, out }) if ns == 1 => Some(Layout {
-            m: nt * out,
-            k: inp,
-            n: b,
-            a_rs: inp,
-            a_cs: 1,
-            y_rs: b,
-            z_rs: b,
-        }),
-        Kernel::Linear(Linear {
-            rows: 1,
-            inp: 1,
-            out,
-        }) if nt == 1 => Some(Layout {
-            m: out,
-            k: ns,
-            n: b,
-            a_rs: 1,
-            a_cs: out,
-            y_rs: b,
-            z_rs: b,
-        }),
-        Kernel::Linear(_) | Kernel::Identity(_) | Kernel::TokenMix(_) | Kernel::Conv(_) => None,
-    }
-}
-
 /// The route of edge `e` at batch `b`.
 fn route(net: &Network, e: usize, b: usize) -> Route {
     let (kernel, bip) = (&net.kernels[e], net.lift.edge(e));
-    if let Some(g) = layout(kernel, bip, net.numels(e), b) {
+    // Complete graphs store no indices: their weights are a matrix, if the op has a form.
+    let gemm = match bip.is_complete() {
+        true => kernel.gemm(bip.n_src(), bip.n_dst(), net.numels(e), b),
+        false => None,
+    };
+    if let Some(g) = gemm {
         return Route::Gemm(g);
     }
     match kernel {

@@ -9,10 +9,10 @@
 use super::activation::{per_activation, Activate, Dz};
 use super::dense;
 use super::edge::{EdgePass, Fused};
-use super::ops::Kernel;
 use super::plan::{Route, Sweep};
-use super::simd::{self, Finish, Keep, LANES};
 use crate::lift::Bipartite;
+use crate::op::Kernel;
+use crate::simd::{self, Finish, Keep, LANES};
 use crate::Real;
 use rayon::prelude::*;
 

@@ -32,6 +32,7 @@ pub use spec::{EdgeSpec, ModuleSpec, Origin, VertexSpec};
 pub use validate::MAX_NUMEL;
 
 pub use crate::activation::Activation;
+pub use crate::op::Op;
 
 /// A tensor shape (`Y_v = R^shape`).
 pub type Shape = Vec<usize>;
@@ -48,52 +49,6 @@ pub enum Role {
     Hidden,
     /// Part of the network output (outputs are concatenated in declaration order).
     Output,
-}
-
-/// The bilinear op `M_e(w, y)` carried by an edge (docs/semantics.md §1).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Op {
-    /// `w · y`, `w ∈ R`.
-    Scalar,
-    /// `w y` on the last axis, `w ∈ R^{out×in}`; `out` is resolved by validation (from the
-    /// edge's `out` field, or from the target's shape).
-    Linear,
-    /// `y`, no parameter (skip/residual connection).
-    Identity,
-    /// `w y` along the first (token) axis, `w ∈ R^{L×L}`.
-    TokenMix,
-    /// Same-padding convolution of a channel map with a kernel of the given (odd) size:
-    /// one entry for 1-D (`[len]` maps), two for 2-D (`[h, w]` maps).
-    Conv(Vec<usize>),
-}
-
-impl Op {
-    /// The name used in module files.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Op::Scalar => "scalar",
-            Op::Linear => "linear",
-            Op::Identity => "identity",
-            Op::TokenMix => "token_mix",
-            Op::Conv(_) => "conv",
-        }
-    }
-
-    /// True when the op has trainable weights.
-    pub fn has_weight(&self) -> bool {
-        match self {
-            Op::Scalar | Op::Linear | Op::TokenMix | Op::Conv(_) => true,
-            Op::Identity => false,
-        }
-    }
-
-    /// The kernel size of a `conv`, `None` for the other ops.
-    pub fn kernel_size(&self) -> Option<&[usize]> {
-        match self {
-            Op::Conv(k) => Some(k),
-            Op::Scalar | Op::Linear | Op::Identity | Op::TokenMix => None,
-        }
-    }
 }
 
 /// A validated base vertex.

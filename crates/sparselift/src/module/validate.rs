@@ -31,6 +31,7 @@
 use super::Sampler;
 use super::{Activation, Edge, Module, ModuleSpec, Op, Role, Shape, Vertex};
 use crate::activation::Family;
+use crate::op::Ends;
 use crate::{Error, Result};
 use std::collections::HashMap;
 
@@ -430,62 +431,19 @@ impl ModuleSpec {
             Family::Joint(j) => j.slot_shape(&v.shape, slot),
         };
         let bad = |m: String| Error::invalid(at(), m);
-        // Shapes are non-empty (check_vertices), so `last` and `[0]` exist.
-        let last = su[su.len() - 1];
-        let (z, w) = match op {
-            Op::Scalar => (su.clone(), vec![1]),
-            Op::Identity => (su.clone(), vec![]),
-            Op::Linear => {
-                let out = match (self.edges[i].out, &expected) {
-                    (Some(0), _) => {
-                        return Err(bad("linear `out` must be ≥ 1".into())
-                            .with_hint("`out` is the size of the last axis of the pre-activation"))
-                    }
-                    (Some(o), _) => o,
-                    (None, Some(s)) => s[s.len() - 1],
-                    (None, None) => {
-                        return Err(bad(format!(
-                        "cannot infer the output size of this linear edge into {} vertex \"{}\"",
-                        v.activation, v.name
-                    ))
-                        .with_hint("add out = C, the channel count of the pre-activation [L, C]"))
-                    }
-                };
-                let mut z = su.clone();
-                z[su.len() - 1] = out;
-                (z, vec![out, last])
-            }
-            Op::TokenMix => (su.clone(), vec![su[0], su[0]]),
-            Op::Conv(k) => {
-                if su.len() != k.len() {
-                    return Err(bad(format!(
-                        "a {}-D conv kernel {} needs a {}-D channel map, but \"{}\" has shape {}",
-                        k.len(),
-                        fmt_shape(k),
-                        k.len(),
-                        u.name,
-                        fmt_shape(su)
-                    ))
-                    .with_hint(
-                        "use kernel = [k] on [len] maps and kernel = [k, k] on [h, w] maps",
-                    ));
-                }
-                // With same padding, taps further than the map's extent only ever see zeros.
-                let widest: Vec<usize> = su.iter().map(|&d| 2 * d - 1).collect();
-                if k.iter().zip(&widest).any(|(k, w)| k > w) {
-                    return Err(bad(format!(
-                        "conv kernel {} is wider than a map of shape {} can use (at most {})",
-                        fmt_shape(k),
-                        fmt_shape(su),
-                        fmt_shape(&widest)
-                    ))
-                    .with_hint(
-                        "the extra taps would only ever multiply padding: use a smaller kernel",
-                    ));
-                }
-                (su.clone(), k.clone())
-            }
+        // Shapes are non-empty (check_vertices), as the ops' shape rules assume.
+        let ends = Ends {
+            src: &u.name,
+            src_shape: su,
+            dst: &v.name,
+            dst_activation: v.activation,
+            expected: expected.as_deref(),
+            out: self.edges[i].out,
+            kernel: op.kernel_size().unwrap_or_default(),
         };
+        let (z, w) = op
+            .shapes(&ends)
+            .map_err(|e| bad(e.message).with_hint(e.hint))?;
         if bounded_numel(&z).is_none() || bounded_numel(&w).is_none() {
             return Err(bad(format!(
                 "op {} gives a pre-activation {} and weight {}: absurdly large",

@@ -1,6 +1,6 @@
 //! `identity`: `M(y) = y`, no weight — skip and residual connections.
 
-use super::{axpy, EdgeOp};
+use super::{axpy, EdgeOp, Ends, ShapeError};
 use crate::Real;
 
 /// `z += y`.
@@ -8,6 +8,10 @@ use crate::Real;
 pub struct Identity;
 
 impl EdgeOp for Identity {
+    /// `Z = Y`'s shape, no weight.
+    fn shapes(ends: &Ends<'_>) -> Result<(Vec<usize>, Vec<usize>), ShapeError> {
+        Ok((ends.src_shape.to_vec(), vec![]))
+    }
     fn fan_in(&self) -> usize {
         1
     }

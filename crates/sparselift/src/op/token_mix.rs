@@ -1,6 +1,6 @@
 //! `token_mix`: `M(w, y) = w y` along the first (token) axis, `w ∈ R^{L×L}`.
 
-use super::{axpy, dot, EdgeOp};
+use super::{axpy, dot, EdgeOp, Ends, ShapeError};
 use crate::Real;
 
 /// `z[l][c] += Σ_l' w[l][l'] y[l'][c]` for `L` tokens of `rest` channels each.
@@ -13,6 +13,11 @@ pub struct TokenMix {
 }
 
 impl EdgeOp for TokenMix {
+    /// `Z = Y`'s shape, an `L × L` weight for `L` tokens.
+    fn shapes(ends: &Ends<'_>) -> Result<(Vec<usize>, Vec<usize>), ShapeError> {
+        let s = ends.src_shape;
+        Ok((s.to_vec(), vec![s[0], s[0]]))
+    }
     fn fan_in(&self) -> usize {
         self.tokens
     }

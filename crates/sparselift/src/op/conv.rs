@@ -1,6 +1,6 @@
 //! `conv`: same-padding convolution of a channel map with an odd-sized kernel.
 
-use super::{axpy, dot, EdgeOp};
+use super::{axpy, dot, EdgeOp, Ends, ShapeError};
 use crate::Real;
 
 /// Same-padding 2-D cross-correlation of an `h × w` map with a `kh × kw` kernel (1-D maps
@@ -42,6 +42,33 @@ impl Conv {
 }
 
 impl EdgeOp for Conv {
+    /// `Z = Y`'s shape (same padding); the kernel as weight. The kernel has one size per
+    /// axis of the map, and no size beyond `2 d − 1` for an axis of `d`: wider taps only
+    /// ever see padding.
+    fn shapes(ends: &Ends<'_>) -> Result<(Vec<usize>, Vec<usize>), ShapeError> {
+        let (k, s) = (ends.kernel, ends.src_shape);
+        if s.len() != k.len() {
+            return Err(ShapeError::new(
+                format!(
+                    "a {}-D conv kernel {k:?} needs a {}-D channel map, but \"{}\" has shape {s:?}",
+                    k.len(),
+                    k.len(),
+                    ends.src,
+                ),
+                "use kernel = [k] on [len] maps and kernel = [k, k] on [h, w] maps",
+            ));
+        }
+        let widest: Vec<usize> = s.iter().map(|&d| 2 * d - 1).collect();
+        if k.iter().zip(&widest).any(|(k, w)| k > w) {
+            return Err(ShapeError::new(
+                format!(
+                    "conv kernel {k:?} is wider than a map of shape {s:?} can use (at most {widest:?})"
+                ),
+                "the extra taps would only ever multiply padding: use a smaller kernel",
+            ));
+        }
+        Ok((s.to_vec(), k.to_vec()))
+    }
     fn fan_in(&self) -> usize {
         self.kh * self.kw
     }
