@@ -30,6 +30,7 @@
 
 pub mod descent;
 mod dopri;
+mod fit;
 pub mod float;
 pub mod flow;
 pub mod loss;
@@ -44,6 +45,7 @@ mod testing;
 mod trainer;
 
 pub use descent::{Descent, DescentConfig};
+pub use fit::{train, Outcome, Trained};
 pub use flow::{Flow, FlowConfig};
 pub use loss::Loss;
 pub use method::MethodConfig;
@@ -51,7 +53,7 @@ pub use objective::{from_fn, BatchObjective, FnObjective, FullBatch, Objective};
 pub use optim::{Adam, AdamConfig, AnyOptimizer, Optimizer, OptimizerConfig, Sgd, SgdConfig};
 pub use schedule::Schedule;
 pub use supervised::{Evaluation, Labels, Supervised};
-pub use trainer::Trainer;
+pub use trainer::{Progress, Trainer};
 
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
