@@ -40,7 +40,7 @@ impl<T: Real> Trained<T> {
     /// # Errors
     /// When `data` does not fit the network (input or output sizes, labels).
     pub fn evaluate(&self, data: &Dataset) -> Result<Evaluation> {
-        Ok(Supervised::from_dataset(&self.network, data)?.evaluate(&self.theta))
+        Ok(Supervised::new(self.network.clone(), data)?.evaluate(&self.theta))
     }
 }
 
@@ -120,7 +120,7 @@ pub fn train<T: Real>(
 ) -> Result<Trained<T>> {
     let network = network.into();
     let theta0: Vec<T> = network.init(seed);
-    let mut obj = Supervised::from_dataset(&network, data)?;
+    let mut obj = Supervised::new(network.clone(), data)?;
     let mut trainer = Trainer::start(method, theta0.clone(), &mut obj)?;
     let status = loop {
         let status = trainer.step(&mut obj);
@@ -138,4 +138,44 @@ pub fn train<T: Real>(
         theta: trainer.theta().to_vec(),
         outcome,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lift::{LiftSpec, Sampler};
+    use crate::zoo::{mlp, MlpConfig};
+
+    #[test]
+    fn progress_sees_every_step_and_the_outcome_the_last() {
+        let module = mlp(&MlpConfig {
+            input: 2,
+            hidden: 1,
+            output: 2,
+            ..Default::default()
+        })
+        .unwrap();
+        let lift = LiftSpec::new(8, Sampler::Dense).sample(&module).unwrap();
+        let net = Network::new(module, lift).unwrap();
+        let x = vec![1.0, 0.0, 0.0, 1.0, 1.0, 0.1, 0.2, 0.9];
+        let data = Dataset::classification(x, 2, vec![0, 1, 0, 1], 2).unwrap();
+        let method = MethodConfig::parse("sgd:lr=0.5,batch=2,epochs=3").unwrap();
+        let mut seen = Vec::new();
+        let trained =
+            train::<f64>(net, &data, &method, 1, Some(&mut |p| seen.push(p.clone()))).unwrap();
+        let o = &trained.outcome;
+        assert_eq!(o.status, Status::Timeout(super::super::Limit::Epochs));
+        // Two batches per epoch, three epochs: six steps, each reported once.
+        assert_eq!(
+            seen.iter().map(|p| p.steps).collect::<Vec<_>>(),
+            [1, 2, 3, 4, 5, 6]
+        );
+        let last = seen.last().unwrap();
+        assert_eq!((last.epoch, last.grad_evals), (3, o.grad_evals));
+        assert_eq!(last.loss, o.train.loss);
+        assert!(o.movement > 0.0 && o.train.loss < o.records[0].loss);
+        assert_eq!(trained.evaluate(&data).unwrap(), o.train);
+        let wrong = Dataset::classification(vec![0.0; 3], 3, vec![0], 2).unwrap();
+        assert!(trained.evaluate(&wrong).is_err());
+    }
 }

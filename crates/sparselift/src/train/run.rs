@@ -263,7 +263,7 @@ const CHECKPOINT: &str = "checkpoint.safetensors";
 fn drive<T: Real>(
     spec: &RunSpec,
     setup: &Setup,
-    obj: &mut Supervised<'_, T>,
+    obj: &mut Supervised<T>,
     mut trainer: Trainer<T>,
     theta0: Vec<T>,
     opts: &mut RunOptions<'_>,
@@ -312,7 +312,7 @@ fn drive<T: Real>(
 
 fn outcome<T: Real>(
     setup: &Setup,
-    obj: &mut Supervised<'_, T>,
+    obj: &mut Supervised<T>,
     trainer: &Trainer<T>,
     status: &Status,
     theta0: &[T],
