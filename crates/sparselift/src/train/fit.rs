@@ -1,21 +1,5 @@
 //! Training in one call, in memory: a network, its training set and a method in; the
 //! network, the trained `θ` and how the run went out. Nothing is written to disk.
-//!
-//! ```
-//! use sparselift::{data::WitnessSpec, engine::Network, lift::{LiftSpec, Sampler}, zoo};
-//! use sparselift::train::{train, MethodConfig};
-//!
-//! let module = zoo::mlp(&zoo::MlpConfig { input: 4, hidden: 1, output: 1, ..Default::default() })?;
-//! let (data, _) = WitnessSpec { m: 2, n: 64, noise: 0.0, seed: 0, test_n: None }.generate(&module)?;
-//! let net = Network::new(module.clone(), LiftSpec::new(16, Sampler::Dense).sample(&module)?)?;
-//! let method = MethodConfig::parse("adam:lr=0.01,epochs=20")?;
-//! let mut epochs = 0;
-//! let trained = train::<f64>(net, &data, &method, 0, Some(&mut |p| epochs = p.epoch))?;
-//! let first = trained.outcome.records[0].loss;
-//! assert!(trained.outcome.train.loss < first && epochs == 20);
-//! assert_eq!(trained.evaluate(&data)?, trained.outcome.train);
-//! # Ok::<(), sparselift::Error>(())
-//! ```
 
 use super::{Evaluation, MethodConfig, Progress, Record, Status, Supervised, Trainer};
 use crate::data::Dataset;
@@ -106,8 +90,23 @@ impl Outcome {
 
 /// Trains `network` on `data` with `method` from `θ(0) = network.init(seed)`, calling
 /// `progress` (if any) after every step, the last one included. Regression data are fitted
-/// by mean squared error, class labels by softmax cross-entropy; see the
-/// [module docs](self) for an example.
+/// by mean squared error, class labels by softmax cross-entropy.
+///
+/// ```
+/// use sparselift::{data::WitnessSpec, engine::Network, lift::{LiftSpec, Sampler}, zoo};
+/// use sparselift::train::{train, MethodConfig};
+///
+/// let module = zoo::mlp(&zoo::MlpConfig { input: 4, hidden: 1, output: 1, ..Default::default() })?;
+/// let (data, _) = WitnessSpec { m: 2, n: 64, noise: 0.0, seed: 0, test_n: None }.generate(&module)?;
+/// let net = Network::new(module.clone(), LiftSpec::new(16, Sampler::Dense).sample(&module)?)?;
+/// let method = MethodConfig::parse("adam:lr=0.01,epochs=20")?;
+/// let mut epochs = 0;
+/// let trained = train::<f64>(net, &data, &method, 0, Some(&mut |p| epochs = p.epoch))?;
+/// let first = trained.outcome.records[0].loss;
+/// assert!(trained.outcome.train.loss < first && epochs == 20);
+/// assert_eq!(trained.evaluate(&data)?, trained.outcome.train);
+/// # Ok::<(), sparselift::Error>(())
+/// ```
 ///
 /// # Errors
 /// When `data` does not fit the network, or the method's settings are invalid.

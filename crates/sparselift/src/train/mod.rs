@@ -12,7 +12,11 @@
 //! * [`MethodConfig`]: a whole method as a string (`adam:lr=1e-3,batch=64`) or a TOML
 //!   table.
 //!
-//! Both runners end with a [`Status`] and keep a trajectory of [`Record`]s.
+//! Both runners end with a [`Status`] and keep a trajectory of [`Record`]s. A
+//! [`Trainer`] is either of them, started from a [`MethodConfig`] on any
+//! [`BatchObjective`] — for a network on a dataset, a [`Supervised`] objective — and
+//! [`train()`](train()) runs one in a single call, in memory, returning the network, `θ`
+//! and the [`Outcome`].
 //!
 //! ```
 //! use sparselift::train::{from_fn, Flow, FlowConfig, Status};
