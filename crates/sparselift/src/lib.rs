@@ -4,14 +4,32 @@
 //! Lifts", ICLR 2024): describe a small base [`module::Module`], [`lift`] it densely or
 //! with a random sparse [`lift::Sampler`], and inspect, train and measure the result.
 //!
-//! ```
-//! use sparselift::{lift::{LiftSpec, Sampler}, zoo};
+//! The whole job from Rust — base module, lift, training, evaluation — with the
+//! [`prelude`]:
 //!
-//! let mlp = zoo::mlp(&zoo::MlpConfig { input: 16, hidden: 3, output: 1, ..Default::default() })?;
-//! let lift = LiftSpec::new(1000, Sampler::InDegree(10)).seed(1).sample(&mlp)?;
-//! println!("{}", lift.stats(&mlp));
+//! ```
+//! use sparselift::prelude::*;
+//!
+//! // The base module: 64 pixels → one scalar hidden vertex → 10 class logits.
+//! let module = mlp(&MlpConfig { input: 64, hidden: 1, output: 10, ..Default::default() })?;
+//! // Its random sparse lift: 64 hidden neurons, each reading 16 random pixels.
+//! let lift = LiftSpec::new(64, Sampler::InDegree(16)).seed(1).sample(&module)?;
+//! println!("{}", lift.stats(&module));
+//! let network = Network::new(module, lift)?;
+//!
+//! // Adam on the built-in digits, in memory; θ(0) from seed 0.
+//! let (train_set, test_set) = digits();
+//! let method: MethodConfig = "adam:lr=1e-2,batch=32,epochs=3".parse()?;
+//! let trained = train::<f32>(network, &train_set, &method, 0, None)?;
+//! assert!(trained.outcome.train.loss < trained.outcome.records[0].loss / 10.0);
+//!
+//! // Scored on the held-out digits.
+//! let accuracy = trained.evaluate(&test_set)?.accuracy.unwrap();
+//! assert!(accuracy > 0.9, "{accuracy}");
 //! # Ok::<(), sparselift::Error>(())
 //! ```
+//!
+//! `examples/train_digits.rs` is a longer version of the same job, with progress.
 
 #![warn(missing_docs)]
 
@@ -25,6 +43,7 @@ pub mod experiment;
 pub mod lift;
 pub mod module;
 pub mod op;
+pub mod prelude;
 pub mod real;
 pub mod report;
 pub mod rng;

@@ -13,9 +13,19 @@ pub const MAX_CLASSES: usize = 1 << 16;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Targets {
     /// Real-valued targets, row-major `[n][dim]`.
-    Regression { values: Vec<f32>, dim: usize },
+    Regression {
+        /// The values, `dim` per sample.
+        values: Vec<f32>,
+        /// Targets per sample (the network's outputs).
+        dim: usize,
+    },
     /// One class label per sample, each in `0..classes`.
-    Classes { labels: Vec<u32>, classes: usize },
+    Classes {
+        /// One label per sample.
+        labels: Vec<u32>,
+        /// Number of classes (the network's outputs, one logit each).
+        classes: usize,
+    },
 }
 
 /// `n` samples: inputs row-major `[n][input_dim]` and their [`Targets`].

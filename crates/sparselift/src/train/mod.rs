@@ -12,7 +12,11 @@
 //! * [`MethodConfig`]: a whole method as a string (`adam:lr=1e-3,batch=64`) or a TOML
 //!   table.
 //!
-//! Both runners end with a [`Status`] and keep a trajectory of [`Record`]s.
+//! Both runners end with a [`Status`] and keep a trajectory of [`Record`]s. A
+//! [`Trainer`] is either of them, started from a [`MethodConfig`] on any
+//! [`BatchObjective`] — for a network on a dataset, a [`Supervised`] objective — and
+//! [`train()`](train()) runs one in a single call, in memory, returning the network, `θ`
+//! and the [`Outcome`].
 //!
 //! ```
 //! use sparselift::train::{from_fn, Flow, FlowConfig, Status};
@@ -30,6 +34,7 @@
 
 pub mod descent;
 mod dopri;
+mod fit;
 pub mod float;
 pub mod flow;
 pub mod loss;
@@ -44,14 +49,15 @@ mod testing;
 mod trainer;
 
 pub use descent::{Descent, DescentConfig};
+pub use fit::{train, Outcome, Trained};
 pub use flow::{Flow, FlowConfig};
 pub use loss::Loss;
 pub use method::MethodConfig;
 pub use objective::{from_fn, BatchObjective, FnObjective, FullBatch, Objective};
 pub use optim::{Adam, AdamConfig, AnyOptimizer, Optimizer, OptimizerConfig, Sgd, SgdConfig};
 pub use schedule::Schedule;
-pub use supervised::{Evaluation, Labels, Supervised};
-pub use trainer::Trainer;
+pub use supervised::{Evaluation, Supervised};
+pub use trainer::{Progress, Trainer};
 
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};

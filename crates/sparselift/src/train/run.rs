@@ -106,16 +106,7 @@ impl Default for RunOptions<'_> {
     }
 }
 
-/// A snapshot for progress displays.
-#[derive(Clone, Debug)]
-pub struct Progress {
-    pub steps: u64,
-    pub t: f64,
-    pub loss: f64,
-    pub criterion: f64,
-    pub target: f64,
-    pub grad_evals: u64,
-}
+pub use super::Progress;
 
 /// What a finished run reports.
 #[derive(Clone, Debug, Serialize)]
@@ -272,7 +263,7 @@ const CHECKPOINT: &str = "checkpoint.safetensors";
 fn drive<T: Real>(
     spec: &RunSpec,
     setup: &Setup,
-    obj: &mut Supervised<'_, T>,
+    obj: &mut Supervised<T>,
     mut trainer: Trainer<T>,
     theta0: Vec<T>,
     opts: &mut RunOptions<'_>,
@@ -300,14 +291,7 @@ fn drive<T: Real>(
         let s = tr.steps();
         if s.is_multiple_of(every_progress) {
             if let Some(p) = progress.as_mut() {
-                p(&Progress {
-                    steps: s,
-                    t: tr.t(),
-                    loss: tr.loss(),
-                    criterion: tr.criterion(),
-                    target: tr.target(),
-                    grad_evals: tr.grad_evals(),
-                });
+                p(&Progress::of(tr));
             }
         }
         if s.is_multiple_of(every_ckpt) {
@@ -328,7 +312,7 @@ fn drive<T: Real>(
 
 fn outcome<T: Real>(
     setup: &Setup,
-    obj: &mut Supervised<'_, T>,
+    obj: &mut Supervised<T>,
     trainer: &Trainer<T>,
     status: &Status,
     theta0: &[T],

@@ -12,14 +12,13 @@
 //! let mut obj = Supervised::<f64>::from_dataset(&net, &train)?;
 //! let method = MethodConfig::parse("adam:lr=0.01,epochs=5")?;
 //! let mut trainer = Trainer::start(&method, net.init(0), &mut obj)?;
-//! let status = trainer.run(&mut obj, u64::MAX, |_| Ok(()))?;
+//! let status = trainer.finish(&mut obj);
 //! assert!(trainer.records().len() >= 2, "{status}");
 //! # Ok::<(), sparselift::Error>(())
 //! ```
 
 use super::{
-    AnyOptimizer, BatchObjective, Descent, Flow, FullBatch, MethodConfig, Optimizer, Record,
-    Status, Supervised,
+    AnyOptimizer, BatchObjective, Descent, Flow, FullBatch, MethodConfig, Optimizer, Record, Status,
 };
 use crate::{Real, Result};
 use serde::{Deserialize, Serialize};
@@ -28,8 +27,44 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(bound = "", rename_all = "lowercase")]
 pub enum Trainer<T: Real> {
+    /// Gradient flow.
     Flow(Flow<T>),
+    /// A discrete optimiser in the mini-batch loop.
     Descent(Descent<T>),
+}
+
+/// Where a run stands, as a progress display shows it; see [`Progress::of`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Progress {
+    /// Steps taken.
+    pub steps: u64,
+    /// Completed epochs (0 for gradient flow).
+    pub epoch: u64,
+    /// Flow time (for discrete methods, `Σ lr`).
+    pub t: f64,
+    /// Training loss at the last evaluation.
+    pub loss: f64,
+    /// Criterion at the last evaluation, compared with `target`.
+    pub criterion: f64,
+    /// The target ε.
+    pub target: f64,
+    /// Gradient evaluations so far.
+    pub grad_evals: u64,
+}
+
+impl Progress {
+    /// The state of `trainer` now.
+    pub fn of<T: Real>(trainer: &Trainer<T>) -> Progress {
+        Progress {
+            steps: trainer.steps(),
+            epoch: trainer.epoch(),
+            t: trainer.t(),
+            loss: trainer.loss(),
+            criterion: trainer.criterion(),
+            target: trainer.target(),
+            grad_evals: trainer.grad_evals(),
+        }
+    }
 }
 
 macro_rules! both {
@@ -43,10 +78,10 @@ macro_rules! both {
 
 impl<T: Real> Trainer<T> {
     /// Starts `method` at `θ(0) = theta0` (evaluating the initial loss).
-    pub fn start(
+    pub fn start<O: BatchObjective<T> + ?Sized>(
         method: &MethodConfig,
         theta0: Vec<T>,
-        obj: &mut Supervised<'_, T>,
+        obj: &mut O,
     ) -> Result<Self> {
         method.validate()?;
         Ok(match method {
@@ -62,18 +97,27 @@ impl<T: Real> Trainer<T> {
 
     /// One step (an accepted integrator step, or an optimiser step); the status once the
     /// run has ended.
-    pub fn step(&mut self, obj: &mut Supervised<'_, T>) -> Option<Status> {
+    pub fn step<O: BatchObjective<T> + ?Sized>(&mut self, obj: &mut O) -> Option<Status> {
         match self {
             Trainer::Flow(f) => f.step(&mut FullBatch::new(obj)),
             Trainer::Descent(d) => d.step(obj),
         }
     }
 
+    /// Steps until the run ends and returns how it ended.
+    pub fn finish<O: BatchObjective<T> + ?Sized>(&mut self, obj: &mut O) -> Status {
+        loop {
+            if let Some(status) = self.step(obj) {
+                return status;
+            }
+        }
+    }
+
     /// Steps until the run ends, calling `every` after each `interval` steps (for
     /// checkpoints and progress); an error from `every` stops the run.
-    pub fn run(
+    pub fn run<O: BatchObjective<T> + ?Sized>(
         &mut self,
-        obj: &mut Supervised<'_, T>,
+        obj: &mut O,
         interval: u64,
         mut every: impl FnMut(&Self) -> Result<()>,
     ) -> Result<Status> {
@@ -94,6 +138,13 @@ impl<T: Real> Trainer<T> {
     /// Steps taken.
     pub fn steps(&self) -> u64 {
         both!(self, r => r.steps())
+    }
+    /// Completed epochs (0 for gradient flow).
+    pub fn epoch(&self) -> u64 {
+        match self {
+            Trainer::Flow(_) => 0,
+            Trainer::Descent(d) => d.epoch(),
+        }
     }
     /// Flow time (for discrete methods, `Σ lr`).
     pub fn t(&self) -> f64 {
