@@ -3,9 +3,10 @@
 //! with its derivative — or [`JointUnit`], for activations of several pre-activations
 //! taken in slot order.
 //!
-//! The list in [`activations!`] is the only place that names them all. From it come the
-//! files' `mod` lines, the serialised [`Activation`], its split into [`Elementwise`] and
-//! [`Joint`], and every dispatch from an enum value to a unit, as exhaustive matches:
+//! The list in the `activations!` macro of this file is the only place that names them
+//! all. From it come the files' `mod` lines, the serialised [`Activation`], its split
+//! into [`Elementwise`] and [`Joint`], and every dispatch from an enum value to a unit,
+//! as exhaustive matches:
 //! adding an activation is one file and one line of that list.
 //!
 //! ```
