@@ -9,6 +9,7 @@
 
 use crate::engine::{Network, Workspace};
 use crate::lift::{LiftSpec, Sampler};
+use crate::train::{Optimizer, Sgd, SgdConfig};
 use crate::zoo::{mlp, MlpConfig};
 use crate::Result;
 use rand::{Rng, SeedableRng};
@@ -138,6 +139,7 @@ pub struct Case {
     ws: Workspace<f32>,
     grad: Vec<f32>,
     grad_out: Vec<f32>,
+    sgd: Sgd<f32>,
 }
 
 impl Case {
@@ -173,6 +175,7 @@ impl Case {
             ws: Workspace::new(&net, batch),
             grad: vec![0.0; theta.len()],
             grad_out: vec![1e-3; net.module().output_dim() * batch],
+            sgd: Sgd::new(SgdConfig::default(), theta.len()),
             net,
             theta,
             x,
@@ -199,7 +202,7 @@ impl Case {
     pub fn train_step(&mut self) {
         self.forward();
         self.backward();
-        crate::engine::sgd_step(&mut self.theta, &self.grad, 1e-4);
+        self.sgd.step(&mut self.theta, &self.grad, 1e-4);
     }
 }
 

@@ -138,15 +138,3 @@ impl Network {
         }
     }
 }
-
-/// `θ ⟵ θ − lr ∇θ`, in parallel: the update of a plain SGD step, for benchmarks.
-pub fn sgd_step<T: crate::Real>(theta: &mut [T], grad: &[T], lr: f64) {
-    use rayon::prelude::*;
-    let lr = T::of(lr);
-    theta
-        .par_chunks_mut(1 << 16)
-        .zip(grad.par_chunks(1 << 16))
-        .for_each(|(t, g)| {
-            t.iter_mut().zip(g).for_each(|(t, &g)| *t -= lr * g);
-        });
-}

@@ -18,7 +18,11 @@
 
 use super::float;
 use crate::{Error, Real, Result};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+
+/// Parameters per parallel task of the elementwise updates.
+const CHUNK: usize = 1 << 16;
 
 /// A first-order optimiser updating `params` in place from `grads`.
 pub trait Optimizer<T: Real> {
@@ -75,18 +79,27 @@ impl<T: Real> Optimizer<T> for Sgd<T> {
             T::of(self.config.weight_decay),
             T::of(self.config.momentum),
         );
+        // Elementwise, so the same bits on any thread count.
+        let (params, grads) = (params.par_chunks_mut(CHUNK), grads.par_chunks(CHUNK));
         if self.buf.is_empty() {
-            for (p, &g) in params.iter_mut().zip(grads) {
-                *p -= lr * (g + wd * *p);
-            }
+            params.zip(grads).for_each(|(p, g)| {
+                for (p, &g) in p.iter_mut().zip(g) {
+                    *p -= lr * (g + wd * *p);
+                }
+            });
             return;
         }
         let nesterov = self.config.nesterov;
-        for ((p, &g), b) in params.iter_mut().zip(grads).zip(&mut self.buf) {
-            let g = g + wd * *p;
-            *b = mu * *b + g;
-            *p -= lr * if nesterov { g + mu * *b } else { *b };
-        }
+        params
+            .zip(grads)
+            .zip(self.buf.par_chunks_mut(CHUNK))
+            .for_each(|((p, g), b)| {
+                for ((p, &g), b) in p.iter_mut().zip(g).zip(b) {
+                    let g = g + wd * *p;
+                    *b = mu * *b + g;
+                    *p -= lr * if nesterov { g + mu * *b } else { *b };
+                }
+            });
     }
 }
 
