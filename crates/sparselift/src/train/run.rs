@@ -196,6 +196,34 @@ impl RunSpec {
         Ok((train, test))
     }
 
+    /// The samples of `data` (a `--data` string) to score this run's network on: the whole
+    /// of a file or of the digits set, without the run's train/test split; a witness task's
+    /// test samples if it has any, else its training samples. When the run standardises its
+    /// inputs, they are standardised with the statistics of the run's own training set,
+    /// which the network was trained on.
+    pub fn scoring_set(&self, data: &str, module: &Module) -> Result<Dataset> {
+        let mut set = match DataSource::parse(data)? {
+            DataSource::Witness(w) => {
+                let (train, test) = w.generate(module)?;
+                if test.is_empty() {
+                    train
+                } else {
+                    test
+                }
+            }
+            other => other.load()?,
+        };
+        if self.standardize {
+            let (train, _) = RunSpec {
+                standardize: false,
+                ..self.clone()
+            }
+            .datasets(module)?;
+            Standardizer::fit(&train).apply(&mut set)?;
+        }
+        Ok(set)
+    }
+
     fn setup(&self, net: Option<Network>) -> Result<Setup> {
         let method = MethodConfig::parse(&self.method)?;
         let net = match net {
