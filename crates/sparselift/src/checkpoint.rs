@@ -151,10 +151,9 @@ impl<T: Real> Checkpoint<T> {
                 ))
             })
             .collect::<Result<Vec<_>>>()?;
-        let tmp = path.with_extension("safetensors.tmp");
-        safetensors::serialize_to_file(views, Some(meta), &tmp)
-            .map_err(|e| Error::io(&tmp, std::io::Error::other(e.to_string())))?;
-        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+        let bytes = safetensors::serialize(views, Some(meta))
+            .map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))?;
+        crate::atomic::write(path, &bytes)
     }
 
     /// Reads a checkpoint, rebuilding and re-validating the module and the lift. Weights

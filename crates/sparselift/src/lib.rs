@@ -13,6 +13,7 @@
 //! # Ok::<(), sparselift::Error>(())
 //! ```
 
+pub mod atomic;
 pub mod bench;
 pub mod checkpoint;
 pub mod data;

@@ -36,8 +36,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for w in &stats.warnings {
         eprintln!("warning: {w}");
     }
-    std::fs::write(args.out.join(EXPERIMENT_FILE), first)
-        .map_err(|e| sparselift::Error::io(&args.out, e))?;
+    sparselift::atomic::write(&args.out.join(EXPERIMENT_FILE), first.as_bytes())?;
     let summary = sparselift::experiment::report(&args.out)?;
     print_stdout(&format!(
         "merged {} runs ({} duplicates)\n{}\n{}\n",

@@ -87,7 +87,7 @@ pub fn sweep(
             )
             .with_hint("choose another --out directory, or delete this one"));
         }
-        _ => crate::train::run::write_atomic(&exp_path, &text)?,
+        _ => crate::atomic::write(&exp_path, text.as_bytes())?,
     }
     let done = store::finished(dir)?;
     if !done.is_empty() && !opts.resume {

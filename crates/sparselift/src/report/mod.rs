@@ -37,7 +37,7 @@ mod html;
 mod plots;
 mod render;
 
-use crate::experiment::store::write_atomically;
+use crate::atomic;
 use crate::experiment::{RunRecord, Summary};
 use crate::{Error, Result};
 use std::path::Path;
@@ -109,18 +109,18 @@ pub fn write_report(
     figures.extend(plots::cost_vs_success(summary)?);
 
     for f in &figures {
-        write_atomically(&dir.join(format!("{}.svg", f.name)), f.svg.as_bytes())?;
+        atomic::write(&dir.join(format!("{}.svg", f.name)), f.svg.as_bytes())?;
         let png = render::svg_to_png(&f.svg, PNG_SCALE, f.name)?;
-        write_atomically(&dir.join(format!("{}.png", f.name)), &png)?;
+        atomic::write(&dir.join(format!("{}.png", f.name)), &png)?;
     }
     let json = serde_json::to_string_pretty(summary)
         .map_err(|e| Error::invalid("summary.json", e.to_string()))?;
-    write_atomically(&dir.join("summary.json"), json.as_bytes())?;
-    write_atomically(
+    atomic::write(&dir.join("summary.json"), json.as_bytes())?;
+    atomic::write(
         &dir.join("summary.md"),
         html::markdown(meta, summary, &figures).as_bytes(),
     )?;
-    write_atomically(
+    atomic::write(
         &dir.join("report.html"),
         html::page(meta, summary, &figures).as_bytes(),
     )?;

@@ -30,7 +30,7 @@ use crate::data::{DataSource, Dataset, Standardizer};
 use crate::engine::Network;
 use crate::lift::{LiftSpec, Sampler};
 use crate::module::Module;
-use crate::{zoo, Error, Real, Result};
+use crate::{atomic, zoo, Error, Real, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -320,7 +320,10 @@ fn drive<T: Real>(
             state,
         };
         ckpt.save(&dir.join(CHECKPOINT))?;
-        write_atomic(&dir.join("trajectory.jsonl"), &jsonl(trainer.records()))
+        atomic::write(
+            &dir.join("trajectory.jsonl"),
+            jsonl(trainer.records()).as_bytes(),
+        )
     };
     let (every_ckpt, every_progress) = (opts.checkpoint_every.max(1), opts.progress_every.max(1));
     let mut progress = opts.progress.take();
@@ -349,7 +352,7 @@ fn drive<T: Real>(
     let outcome = outcome(setup, obj, &trainer, &status, &theta0, wall_s);
     if let Some(dir) = &opts.out {
         let text = serde_json::to_string_pretty(&outcome).expect("outcome serialises");
-        write_atomic(&dir.join("result.json"), &text)?;
+        atomic::write(&dir.join("result.json"), text.as_bytes())?;
     }
     Ok(outcome)
 }
@@ -414,11 +417,4 @@ fn jsonl(records: &[Record]) -> String {
         .iter()
         .map(|r| serde_json::to_string(r).expect("records serialise") + "\n")
         .collect()
-}
-
-/// Writes `text` to `path` through a temporary file and a rename.
-pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
