@@ -20,6 +20,7 @@ pub mod data;
 pub mod engine;
 pub mod error;
 pub mod experiment;
+pub mod float;
 pub mod lift;
 pub mod module;
 pub mod real;

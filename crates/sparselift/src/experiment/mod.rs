@@ -25,7 +25,6 @@
 //! # Ok::<(), sparselift::Error>(())
 //! ```
 
-mod json;
 pub mod record;
 mod spec;
 pub mod stats;

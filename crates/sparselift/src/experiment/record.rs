@@ -5,8 +5,9 @@
 //! and a short log-spaced loss trajectory.
 //!
 //! JSON has no infinities or NaN, yet a diverged run has a non-finite loss. Such values
-//! are written as `null` and read back as NaN, so every line stays standard JSON that
-//! Python, `jq` or pandas read directly.
+//! are written as the strings `"inf"`, `"-inf"` and `"nan"` and read back exactly (see
+//! [`float`](crate::float)), so every line stays standard JSON; records written as `null`
+//! by earlier versions read as NaN.
 //!
 //! ```
 //! use sparselift::experiment::{RunKey, RunRecord};
@@ -15,9 +16,9 @@
 //! run.status = "diverged".into();
 //! run.final_loss = f64::INFINITY;
 //! let line = serde_json::to_string(&run)?;
-//! assert!(line.contains(r#""final_loss":null"#));
+//! assert!(line.contains(r#""final_loss":"inf""#));
 //! let back: RunRecord = serde_json::from_str(&line)?;
-//! assert!(back.final_loss.is_nan());
+//! assert_eq!(back.final_loss, f64::INFINITY);
 //! assert_eq!(back.key(), RunKey::new("mlp-in4", 64, 7));
 //! # Ok::<(), serde_json::Error>(())
 //! ```
@@ -71,9 +72,9 @@ pub struct RunRecord {
     pub seed: u64,
     /// [`CONVERGED`], [`TIMEOUT`] or [`DIVERGED`].
     pub status: String,
-    #[serde(with = "super::json::finite_or_null")]
+    #[serde(with = "crate::float::scalar")]
     pub final_loss: f64,
-    #[serde(with = "super::json::finite_or_null")]
+    #[serde(with = "crate::float::scalar")]
     pub min_loss: f64,
     /// Flow time (or step/epoch count for discrete methods) at which `ε` was reached.
     pub time_to_eps: Option<f64>,
@@ -85,7 +86,7 @@ pub struct RunRecord {
     pub index_bytes: u64,
     pub wall_s: f64,
     /// `(t, loss)` at roughly log-spaced times, increasing in `t`.
-    #[serde(with = "super::json::points_finite_or_null")]
+    #[serde(with = "crate::float::points")]
     pub trajectory: Vec<[f64; 2]>,
 }
 
@@ -157,17 +158,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn non_finite_losses_survive_a_json_round_trip_as_nan() {
+    fn non_finite_losses_survive_a_json_round_trip() {
         let mut r = RunRecord::new("f", 3, 1);
         r.final_loss = f64::NEG_INFINITY;
         r.min_loss = 0.25;
-        r.trajectory = vec![[0.1, 1.0], [1.0, f64::NAN]];
+        r.trajectory = vec![[0.1, 1.0], [1.0, f64::NAN], [2.0, f64::INFINITY]];
         let line = serde_json::to_string(&r).unwrap();
         let back: RunRecord = serde_json::from_str(&line).unwrap();
-        assert!(back.final_loss.is_nan());
+        assert_eq!(back.final_loss, f64::NEG_INFINITY);
         assert_eq!(back.min_loss, 0.25);
         assert_eq!(back.trajectory[0], [0.1, 1.0]);
         assert!(back.trajectory[1][1].is_nan());
+        assert_eq!(back.trajectory[2][1], f64::INFINITY);
+        // Earlier versions wrote non-finite losses as null.
+        let old = line.replace(r#""-inf""#, "null");
+        assert!(serde_json::from_str::<RunRecord>(&old)
+            .unwrap()
+            .final_loss
+            .is_nan());
     }
 
     #[test]

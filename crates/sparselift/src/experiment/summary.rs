@@ -24,10 +24,9 @@
 //! # Ok::<(), sparselift::Error>(())
 //! ```
 
-use super::json::{finite_or_null, vec_finite_or_null};
 use super::record::{RunRecord, CONVERGED, DIVERGED, TIMEOUT};
 use super::stats::{self, clopper_pearson, loss_order, Interval};
-use crate::{Error, Result};
+use crate::{float, Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 
@@ -75,7 +74,7 @@ pub struct SizeSummary {
     /// 10/50/90% quantiles of the final loss (non-finite losses count as +∞).
     pub final_loss: Quantiles,
     /// Every final loss, sorted, for distribution plots.
-    #[serde(with = "vec_finite_or_null")]
+    #[serde(with = "float::vec")]
     pub final_losses: Vec<f64>,
     /// Loss quantiles at each time of [`FamilySummary::times`].
     pub loss_curve: LossCurve,
@@ -87,11 +86,11 @@ pub struct SizeSummary {
 /// Three quantiles of a distribution of losses.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Quantiles {
-    #[serde(with = "finite_or_null")]
+    #[serde(with = "float::scalar")]
     pub q10: f64,
-    #[serde(with = "finite_or_null")]
+    #[serde(with = "float::scalar")]
     pub q50: f64,
-    #[serde(with = "finite_or_null")]
+    #[serde(with = "float::scalar")]
     pub q90: f64,
 }
 
@@ -110,11 +109,11 @@ impl Quantiles {
 /// Loss quantiles over time, one entry per grid time.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct LossCurve {
-    #[serde(with = "vec_finite_or_null")]
+    #[serde(with = "float::vec")]
     pub q10: Vec<f64>,
-    #[serde(with = "vec_finite_or_null")]
+    #[serde(with = "float::vec")]
     pub q50: Vec<f64>,
-    #[serde(with = "vec_finite_or_null")]
+    #[serde(with = "float::vec")]
     pub q90: Vec<f64>,
 }
 

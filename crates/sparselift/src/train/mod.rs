@@ -30,7 +30,6 @@
 
 mod descent;
 mod dopri;
-pub mod float;
 mod flow;
 pub mod loss;
 mod method;
@@ -135,7 +134,7 @@ impl fmt::Display for Status {
 pub struct Record {
     /// Flow time `t`; for discrete methods `Σ lr` over the steps taken, the flow time that
     /// gradient descent approximates.
-    #[serde(with = "float::scalar")]
+    #[serde(with = "crate::float::scalar")]
     pub t: f64,
     /// Accepted integrator steps, or optimiser steps.
     pub step: u64,
@@ -145,16 +144,16 @@ pub struct Record {
     /// methods).
     pub grad_evals: u64,
     /// Loss on the full training set.
-    #[serde(with = "float::scalar")]
+    #[serde(with = "crate::float::scalar")]
     pub loss: f64,
     /// The objective's criterion of `loss`, compared with ε.
-    #[serde(with = "float::scalar")]
+    #[serde(with = "crate::float::scalar")]
     pub criterion: f64,
     /// `‖∇L(θ)‖` for the flow; for discrete methods the norm of the last mini-batch
     /// gradient (0 before the first step).
-    #[serde(with = "float::scalar")]
+    #[serde(with = "crate::float::scalar")]
     pub grad_norm: f64,
     /// Length of the path of `θ` so far: `∫‖dθ/dt‖dt`, or `Σ‖θ_{k+1} − θ_k‖`.
-    #[serde(with = "float::scalar")]
+    #[serde(with = "crate::float::scalar")]
     pub path_length: f64,
 }

@@ -127,14 +127,17 @@ pub struct RunOutcome {
     pub train: Evaluation,
     pub test: Option<Evaluation>,
     /// The smallest training criterion seen along the trajectory.
+    #[serde(with = "crate::float::scalar")]
     pub min_criterion: f64,
     /// Flow time (Σ lr for discrete methods) at which the criterion first reached ε.
     pub time_to_target: Option<f64>,
     pub grad_evals: u64,
     pub steps: u64,
     pub t: f64,
+    #[serde(with = "crate::float::scalar")]
     pub path_length: f64,
     /// `‖θ − θ(0)‖ / ‖θ(0)‖` (SPEC §5 parameter movement).
+    #[serde(with = "crate::float::scalar")]
     pub movement: f64,
     pub params: u64,
     pub edges: u64,
