@@ -280,7 +280,14 @@ pub fn resume(dir: &Path, opts: &mut RunOptions<'_>) -> Result<RunOutcome> {
     let spec: RunSpec = serde_json::from_value(ckpt.state["spec"].clone()).map_err(bad)?;
     match spec.precision.as_str() {
         "f32" => continue_from::<f32>(spec, ckpt, opts),
-        _ => continue_from::<f64>(spec, ckpt, opts),
+        "f64" => continue_from::<f64>(spec, ckpt, opts),
+        p => Err(user(
+            &path.display().to_string(),
+            format!("the run state names an unknown precision `{p}` (known: f32, f64)"),
+        )
+        .with_hint(
+            "was the checkpoint written by a newer sparselift? resume it with that version",
+        )),
     }
 }
 
