@@ -8,13 +8,14 @@
 //!
 //! ```
 //! use sparselift::experiment::{store, RunRecord, Summary};
+//! use sparselift::train::StatusKind;
 //!
 //! let dir = std::env::temp_dir().join(format!("sparselift-doc-exp-{}", std::process::id()));
 //! # let _ = std::fs::remove_dir_all(&dir);
 //! let runs = store::RunStore::open(&dir)?;
 //! for seed in 0..10 {
 //!     let mut r = RunRecord::new("mlp", 32, seed);
-//!     r.status = "converged".into();
+//!     r.status = StatusKind::Converged;
 //!     (r.min_loss, r.final_loss) = (1e-4, 1e-4);
 //!     runs.append(&r)?;
 //! }

@@ -11,29 +11,22 @@
 //!
 //! ```
 //! use sparselift::experiment::{RunKey, RunRecord};
+//! use sparselift::train::StatusKind;
 //!
 //! let mut run = RunRecord::new("mlp-in4", 64, 7);
-//! run.status = "diverged".into();
+//! run.status = StatusKind::Diverged;
 //! run.final_loss = f64::INFINITY;
 //! let line = serde_json::to_string(&run)?;
-//! assert!(line.contains(r#""final_loss":"inf""#));
+//! assert!(line.contains(r#""status":"diverged""#) && line.contains(r#""final_loss":"inf""#));
 //! let back: RunRecord = serde_json::from_str(&line)?;
 //! assert_eq!(back.final_loss, f64::INFINITY);
 //! assert_eq!(back.key(), RunKey::new("mlp-in4", 64, 7));
 //! # Ok::<(), serde_json::Error>(())
 //! ```
 
+use crate::train::StatusKind;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-
-/// Status of a run that reached `L ≤ ε` before the time budget ran out.
-pub const CONVERGED: &str = "converged";
-/// Status of a run that reached the time budget `T` with `L > ε`.
-pub const TIMEOUT: &str = "timeout";
-/// Status of a run whose loss became non-finite or whose step size underflowed.
-pub const DIVERGED: &str = "diverged";
-/// The statuses a record may carry, in the order reports list them.
-pub const STATUSES: [&str; 3] = [CONVERGED, TIMEOUT, DIVERGED];
 
 /// Identifies one run of a sweep: the lift family (a named base module + sampler
 /// configuration), the lift size `n`, and the seed that drew the lift and the init.
@@ -70,8 +63,8 @@ pub struct RunRecord {
     pub family: String,
     pub size: u32,
     pub seed: u64,
-    /// [`CONVERGED`], [`TIMEOUT`] or [`DIVERGED`].
-    pub status: String,
+    /// How the run ended.
+    pub status: StatusKind,
     #[serde(with = "crate::float::scalar")]
     pub final_loss: f64,
     #[serde(with = "crate::float::scalar")]
@@ -91,14 +84,15 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
-    /// A record for `key` with every measurement zero and status [`TIMEOUT`]; the
+    /// A record for `key` with every measurement zero and status
+    /// [`Timeout`](StatusKind::Timeout); the
     /// training code fills in the fields it measured.
     pub fn new(family: impl Into<String>, size: u32, seed: u64) -> Self {
         RunRecord {
             family: family.into(),
             size,
             seed,
-            status: TIMEOUT.to_string(),
+            status: StatusKind::Timeout,
             final_loss: f64::NAN,
             min_loss: f64::NAN,
             time_to_eps: None,
@@ -138,13 +132,6 @@ impl RunRecord {
         }
         if self.size == 0 {
             return Err("`size` must be at least 1".into());
-        }
-        if !STATUSES.contains(&self.status.as_str()) {
-            return Err(format!(
-                "unknown status `{}` (expected one of {})",
-                self.status,
-                STATUSES.join(", ")
-            ));
         }
         if self.trajectory.windows(2).any(|w| w[1][0] < w[0][0]) {
             return Err("`trajectory` times must be non-decreasing".into());
@@ -194,9 +181,9 @@ mod tests {
     fn check_names_the_bad_field() {
         let mut r = RunRecord::new("f", 3, 1);
         assert!(r.check().is_ok());
-        r.status = "done".into();
-        assert!(r.check().unwrap_err().contains("unknown status `done`"));
-        r.status = CONVERGED.into();
+        r.size = 0;
+        assert!(r.check().unwrap_err().contains("`size`"));
+        r.size = 3;
         r.trajectory = vec![[2.0, 1.0], [1.0, 0.5]];
         assert!(r.check().unwrap_err().contains("trajectory"));
     }

@@ -4,6 +4,7 @@
 //!
 //! ```
 //! use sparselift::experiment::{LearningNumber, RunRecord, Summary};
+//! use sparselift::train::StatusKind;
 //!
 //! let mut runs = Vec::new();
 //! for size in [8, 16, 32] {
@@ -11,7 +12,7 @@
 //!         let mut r = RunRecord::new("mlp", size, seed);
 //!         // Small lifts fail on a few seeds, large ones always converge.
 //!         let ok = size >= 16 || seed % 4 != 0;
-//!         r.status = if ok { "converged" } else { "timeout" }.into();
+//!         r.status = if ok { StatusKind::Converged } else { StatusKind::Timeout };
 //!         r.min_loss = if ok { 1e-4 } else { 0.3 };
 //!         r.final_loss = r.min_loss;
 //!         runs.push(r);
@@ -24,8 +25,9 @@
 //! # Ok::<(), sparselift::Error>(())
 //! ```
 
-use super::record::{RunRecord, CONVERGED, DIVERGED, TIMEOUT};
+use super::record::RunRecord;
 use super::stats::{self, clopper_pearson, loss_order, Interval};
+use crate::train::StatusKind;
 use crate::{float, Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -294,7 +296,7 @@ fn summarise_size(
 ) -> SizeSummary {
     let n = runs.len() as u64;
     let successes = runs.iter().filter(|r| r.succeeded(epsilon)).count() as u64;
-    let count = |status: &str| runs.iter().filter(|r| r.status == status).count() as u64;
+    let count = |status: StatusKind| runs.iter().filter(|r| r.status == status).count() as u64;
     let mut final_losses: Vec<f64> = runs.iter().map(|r| r.final_loss).collect();
     final_losses.sort_by(loss_order);
 
@@ -317,9 +319,9 @@ fn summarise_size(
         successes,
         rate: successes as f64 / n as f64,
         interval: clopper_pearson(successes, n, confidence),
-        converged: count(CONVERGED),
-        timeout: count(TIMEOUT),
-        diverged: count(DIVERGED),
+        converged: count(StatusKind::Converged),
+        timeout: count(StatusKind::Timeout),
+        diverged: count(StatusKind::Diverged),
         final_loss: Quantiles::of(&final_losses),
         final_losses,
         loss_curve: curve,

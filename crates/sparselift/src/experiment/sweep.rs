@@ -9,8 +9,10 @@
 
 use super::store::{self, RunStore};
 use super::{Experiment, RunKey, RunRecord, Summary};
+use crate::data::DataSource;
 use crate::report::{write_report, ReportMeta};
 use crate::train::run::{train, RunOptions, RunOutcome};
+use crate::train::MethodConfig;
 use crate::{Error, Result};
 use std::path::Path;
 use std::sync::Mutex;
@@ -54,7 +56,7 @@ pub struct SweepCounts {
 /// regression), the quantity compared with ε.
 pub fn record(key: &RunKey, o: &RunOutcome) -> RunRecord {
     let mut r = RunRecord::new(key.family.clone(), key.size, key.seed);
-    r.status = o.status.clone();
+    r.status = o.status;
     r.final_loss = o.train.criterion;
     r.min_loss = o.min_criterion;
     r.time_to_eps = o.time_to_target;
@@ -183,10 +185,10 @@ pub fn report(dir: &Path) -> Result<Summary> {
         ("seeds per point".into(), exp.seeds.to_string()),
         ("precision".into(), exp.precision.clone()),
     ];
-    if exp.method.starts_with("flow") {
+    if matches!(MethodConfig::parse(&exp.method)?, MethodConfig::Flow(_)) {
         meta.time_label = "gradient-flow time t".into();
     }
-    meta.loss_label = if exp.data.starts_with("witness") {
+    meta.loss_label = if matches!(DataSource::parse(&exp.data)?, DataSource::Witness(_)) {
         "normalised MSE".into()
     } else {
         "training criterion (normalised MSE or cross-entropy)".into()

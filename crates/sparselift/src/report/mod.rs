@@ -14,11 +14,12 @@
 //! ```
 //! use sparselift::experiment::{RunRecord, Summary};
 //! use sparselift::report::{write_report, ReportMeta};
+//! use sparselift::train::StatusKind;
 //!
 //! let runs: Vec<RunRecord> = (0..8)
 //!     .map(|seed| {
 //!         let mut r = RunRecord::new("mlp", 16, seed);
-//!         r.status = "converged".into();
+//!         r.status = StatusKind::Converged;
 //!         (r.min_loss, r.final_loss) = (1e-4, 1e-4);
 //!         r.trajectory = vec![[0.1, 1.0], [1.0, 0.1], [10.0, 1e-4]];
 //!         r

@@ -113,6 +113,52 @@ impl Status {
     pub fn converged(&self) -> bool {
         matches!(self, Status::Converged)
     }
+
+    /// The status without its details.
+    pub fn kind(&self) -> StatusKind {
+        match self {
+            Status::Converged => StatusKind::Converged,
+            Status::Timeout(_) => StatusKind::Timeout,
+            Status::Diverged(_) => StatusKind::Diverged,
+        }
+    }
+}
+
+/// How a run ended, without the details of a [`Status`]: what run results and sweep
+/// records store, as `"converged"`, `"timeout"` or `"diverged"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusKind {
+    /// The criterion reached the target ε before any limit.
+    Converged,
+    /// A limit (time, evaluations, epochs) was reached with the criterion above ε.
+    Timeout,
+    /// The loss became non-finite or the step size underflowed.
+    Diverged,
+}
+
+impl StatusKind {
+    /// Every kind, in the order reports list them.
+    pub const ALL: [StatusKind; 3] = [
+        StatusKind::Converged,
+        StatusKind::Timeout,
+        StatusKind::Diverged,
+    ];
+
+    /// The name stored on disk.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusKind::Converged => "converged",
+            StatusKind::Timeout => "timeout",
+            StatusKind::Diverged => "diverged",
+        }
+    }
+}
+
+impl fmt::Display for StatusKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl fmt::Display for Status {

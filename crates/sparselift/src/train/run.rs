@@ -24,7 +24,7 @@
 //! # Ok::<(), sparselift::Error>(())
 //! ```
 
-use super::{Evaluation, MethodConfig, Record, Status, Supervised, Trainer};
+use super::{Evaluation, MethodConfig, Record, Status, StatusKind, Supervised, Trainer};
 use crate::checkpoint::Checkpoint;
 use crate::data::{DataSource, Dataset, Standardizer};
 use crate::engine::Network;
@@ -120,8 +120,8 @@ pub struct Progress {
 /// What a finished run reports.
 #[derive(Clone, Debug, Serialize)]
 pub struct RunOutcome {
-    /// `converged`, `timeout` or `diverged`.
-    pub status: String,
+    /// How the run ended.
+    pub status: StatusKind,
     /// Why a run timed out or diverged.
     pub detail: String,
     pub train: Evaluation,
@@ -386,13 +386,13 @@ fn outcome<T: Real>(
     let norm = |v: &mut dyn Iterator<Item = f64>| v.map(|x| x * x).sum::<f64>().sqrt();
     let moved = norm(&mut theta.iter().zip(theta0).map(|(a, b)| (*a - *b).f64()));
     let start = norm(&mut theta0.iter().map(|a| a.f64())).max(f64::MIN_POSITIVE);
-    let (status_name, detail) = match status {
-        Status::Converged => ("converged", String::new()),
-        Status::Timeout(l) => ("timeout", format!("{l:?}").to_lowercase()),
-        Status::Diverged(why) => ("diverged", why.clone()),
+    let detail = match status {
+        Status::Converged => String::new(),
+        Status::Timeout(l) => format!("{l:?}").to_lowercase(),
+        Status::Diverged(why) => why.clone(),
     };
     RunOutcome {
-        status: status_name.into(),
+        status: status.kind(),
         detail,
         train,
         test: test.and_then(|r| r.ok()),
