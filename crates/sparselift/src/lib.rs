@@ -26,6 +26,7 @@ pub mod module;
 pub mod real;
 pub mod report;
 pub mod rng;
+pub mod run;
 pub mod train;
 pub mod zoo;
 

@@ -3,7 +3,7 @@
 use sparselift::checkpoint::Checkpoint;
 use sparselift::engine::Network;
 use sparselift::lift::{Bipartite, Lift};
-use sparselift::train::run::{resume, train, RunOptions, RunSpec};
+use sparselift::run::{resume, train, RunOptions, RunSpec};
 use sparselift::zoo;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -13,7 +13,7 @@
 //! recorded one) and fails, so that a recording is never mistaken for a pass.
 
 use sparselift::checkpoint::Checkpoint;
-use sparselift::train::run::{train, RunOptions, RunSpec};
+use sparselift::run::{train, RunOptions, RunSpec};
 use sparselift::train::Supervised;
 use sparselift::Real;
 use std::collections::BTreeMap;

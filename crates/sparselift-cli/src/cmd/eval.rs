@@ -2,7 +2,7 @@
 
 use super::print_stdout;
 use sparselift::checkpoint::Checkpoint;
-use sparselift::train::run::RunSpec;
+use sparselift::run::RunSpec;
 use sparselift::train::Supervised;
 use std::path::PathBuf;
 

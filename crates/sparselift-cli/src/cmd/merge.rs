@@ -37,7 +37,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         eprintln!("warning: {w}");
     }
     sparselift::atomic::write(&args.out.join(EXPERIMENT_FILE), first.as_bytes())?;
-    let summary = sparselift::experiment::report(&args.out)?;
+    let summary = sparselift::report::from_sweep_dir(&args.out)?;
     print_stdout(&format!(
         "merged {} runs ({} duplicates)\n{}\n{}\n",
         stats.runs,

@@ -12,7 +12,7 @@
 use super::print_stdout;
 use crate::user_bail;
 use indicatif::{ProgressBar, ProgressStyle};
-use sparselift::train::run::{resume, train, Progress, RunOptions, RunOutcome, RunSpec};
+use sparselift::run::{resume, train, Progress, RunOptions, RunOutcome, RunSpec};
 use sparselift::train::MethodConfig;
 use std::io::IsTerminal;
 use std::path::PathBuf;

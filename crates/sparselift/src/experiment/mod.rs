@@ -4,7 +4,7 @@
 //!
 //! This module knows nothing about training: the code that trains a lift produces a
 //! [`RunRecord`], appends it to a [`store::RunStore`], and everything downstream
-//! (statistics, [`crate::report`]) works from records alone.
+//! (statistics, reports) works from records alone.
 //!
 //! ```
 //! use sparselift::experiment::{store, RunRecord, Summary};
@@ -38,4 +38,4 @@ pub use record::{RunKey, RunRecord};
 pub use spec::{Experiment, Family};
 pub use store::RunStore;
 pub use summary::{learning_number, FamilySummary, LearningNumber, SizeSummary, Summary};
-pub use sweep::{report, sweep, SweepCounts, SweepOptions};
+pub use sweep::{sweep, SweepCounts, SweepOptions};

@@ -23,7 +23,7 @@
 //! ```
 
 use super::RunKey;
-use crate::train::run::RunSpec;
+use crate::run::RunSpec;
 use crate::train::MethodConfig;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};

@@ -39,7 +39,10 @@ mod plots;
 mod render;
 
 use crate::atomic;
-use crate::experiment::{RunRecord, Summary};
+use crate::data::DataSource;
+use crate::experiment::sweep::EXPERIMENT_FILE;
+use crate::experiment::{store, Experiment, RunRecord, Summary};
+use crate::train::MethodConfig;
 use crate::{Error, Result};
 use std::path::Path;
 
@@ -126,4 +129,47 @@ pub fn write_report(
         html::page(meta, summary, &figures).as_bytes(),
     )?;
     Ok(())
+}
+
+/// Reads a sweep directory `dir` (its experiment file and runs, as written by
+/// [`sweep`](crate::experiment::sweep())) and writes its report there; returns the statistics.
+pub fn from_sweep_dir(dir: &Path) -> Result<Summary> {
+    let exp_path = dir.join(EXPERIMENT_FILE);
+    let exp = Experiment::load(&exp_path).map_err(|e| match e {
+        Error::Io { .. } => Error::invalid(
+            dir.display().to_string(),
+            "is not a sweep directory (no experiment.toml)",
+        )
+        .with_hint("run `sparselift sweep EXPERIMENT --out DIR` first"),
+        other => other,
+    })?;
+    let loaded = store::load(dir)?;
+    let summary = Summary::new(&loaded.records, exp.epsilon, exp.delta)?;
+    let mut meta = ReportMeta::new(
+        if exp.title.is_empty() {
+            "Convergence of random sparse lifts".to_string()
+        } else {
+            exp.title.clone()
+        },
+        exp.epsilon,
+        exp.delta,
+    );
+    meta.description = exp.description.clone();
+    meta.provenance = vec![
+        ("module".into(), exp.module.clone()),
+        ("data".into(), exp.data.clone()),
+        ("method".into(), exp.method.clone()),
+        ("seeds per point".into(), exp.seeds.to_string()),
+        ("precision".into(), exp.precision.clone()),
+    ];
+    if matches!(MethodConfig::parse(&exp.method)?, MethodConfig::Flow(_)) {
+        meta.time_label = "gradient-flow time t".into();
+    }
+    meta.loss_label = if matches!(DataSource::parse(&exp.data)?, DataSource::Witness(_)) {
+        "normalised MSE".into()
+    } else {
+        "training criterion (normalised MSE or cross-entropy)".into()
+    };
+    write_report(dir, &summary, &loaded.records, &meta)?;
+    Ok(summary)
 }

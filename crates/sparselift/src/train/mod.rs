@@ -35,7 +35,6 @@ pub mod loss;
 mod method;
 mod objective;
 mod optim;
-pub mod run;
 mod schedule;
 mod supervised;
 #[cfg(test)]

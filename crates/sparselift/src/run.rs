@@ -4,12 +4,12 @@
 //! * `checkpoint.safetensors` — network, `θ`, the spec and the trainer state, rewritten
 //!   atomically every `checkpoint_every` steps (and at the end), so a killed run resumed
 //!   with [`resume`] ends **bit-identically** to an uninterrupted one;
-//! * `trajectory.jsonl` — one [`Record`](super::Record) per line (log-spaced in time),
+//! * `trajectory.jsonl` — one [`Record`](crate::train::Record) per line (log-spaced in time),
 //!   rewritten with each checkpoint;
 //! * `result.json` — the [`RunOutcome`] at the end.
 //!
 //! ```
-//! use sparselift::train::run::{train, RunOptions, RunSpec};
+//! use sparselift::run::{train, RunOptions, RunSpec};
 //!
 //! let spec = RunSpec {
 //!     module: "zoo:mlp?input=8&hidden=1&output=1".into(),
@@ -24,12 +24,12 @@
 //! # Ok::<(), sparselift::Error>(())
 //! ```
 
-use super::{Evaluation, MethodConfig, Record, Status, StatusKind, Supervised, Trainer};
 use crate::checkpoint::Checkpoint;
 use crate::data::{DataSource, Dataset, Standardizer};
 use crate::engine::Network;
 use crate::lift::{LiftSpec, Sampler};
 use crate::module::Module;
+use crate::train::{Evaluation, MethodConfig, Record, Status, StatusKind, Supervised, Trainer};
 use crate::{atomic, zoo, Error, Real, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
