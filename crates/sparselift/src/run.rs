@@ -29,6 +29,7 @@ use crate::data::{DataSource, Dataset, Standardizer};
 use crate::engine::Network;
 use crate::lift::{LiftSpec, Sampler};
 use crate::module::Module;
+use crate::real::Precision;
 use crate::train::{Evaluation, MethodConfig, Record, Status, StatusKind, Supervised, Trainer};
 use crate::{atomic, zoo, Error, Real, Result};
 use serde::{Deserialize, Serialize};
@@ -61,8 +62,8 @@ pub struct RunSpec {
     pub seed: u64,
     /// The method, e.g. `flow:t=1000,target=1e-3` or `adam:lr=1e-3,batch=64,epochs=20`.
     pub method: String,
-    /// `f32` or `f64`.
-    pub precision: String,
+    /// The precision the run computes in.
+    pub precision: Precision,
 }
 
 impl Default for RunSpec {
@@ -78,7 +79,7 @@ impl Default for RunSpec {
             fibers: BTreeMap::new(),
             seed: 0,
             method: "flow".into(),
-            precision: "f32".into(),
+            precision: Precision::F32,
         }
     }
 }
@@ -249,12 +250,9 @@ impl RunSpec {
 
 /// Runs `spec` from scratch.
 pub fn train(spec: &RunSpec, opts: &mut RunOptions<'_>) -> Result<RunOutcome> {
-    match spec.precision.as_str() {
-        "f32" => start::<f32>(spec, opts),
-        "f64" => start::<f64>(spec, opts),
-        p => {
-            Err(user("precision", format!("unknown precision \"{p}\"")).with_hint("use f32 or f64"))
-        }
+    match spec.precision {
+        Precision::F32 => start::<f32>(spec, opts),
+        Precision::F64 => start::<f64>(spec, opts),
     }
 }
 
@@ -278,16 +276,10 @@ pub fn resume(dir: &Path, opts: &mut RunOptions<'_>) -> Result<RunOutcome> {
         )
     };
     let spec: RunSpec = serde_json::from_value(ckpt.state["spec"].clone()).map_err(bad)?;
-    match spec.precision.as_str() {
-        "f32" => continue_from::<f32>(spec, ckpt, opts),
-        "f64" => continue_from::<f64>(spec, ckpt, opts),
-        p => Err(user(
-            &path.display().to_string(),
-            format!("the run state names an unknown precision `{p}` (known: f32, f64)"),
-        )
-        .with_hint(
-            "was the checkpoint written by a newer sparselift? resume it with that version",
-        )),
+    // An unknown precision fails above, as an unreadable run state.
+    match spec.precision {
+        Precision::F32 => continue_from::<f32>(spec, ckpt, opts),
+        Precision::F64 => continue_from::<f64>(spec, ckpt, opts),
     }
 }
 

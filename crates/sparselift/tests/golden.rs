@@ -30,7 +30,7 @@ fn runs() -> Vec<(&'static str, RunSpec)> {
             size,
             sampler: sampler.into(),
             method: method.into(),
-            precision: p.into(),
+            precision: p.parse().unwrap(),
             seed: 3,
             ..RunSpec::default()
         };

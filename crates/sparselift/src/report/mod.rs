@@ -160,7 +160,7 @@ pub fn from_sweep_dir(dir: &Path) -> Result<Summary> {
         ("data".into(), exp.data.clone()),
         ("method".into(), exp.method.clone()),
         ("seeds per point".into(), exp.seeds.to_string()),
-        ("precision".into(), exp.precision.clone()),
+        ("precision".into(), exp.precision.to_string()),
     ];
     if matches!(MethodConfig::parse(&exp.method)?, MethodConfig::Flow(_)) {
         meta.time_label = "gradient-flow time t".into();
