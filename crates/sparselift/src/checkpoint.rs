@@ -45,6 +45,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 const FORMAT: u32 = 1;
+/// The precisions a checkpoint's weights may be stored in.
+const PRECISIONS: [&str; 2] = ["f32", "f64"];
 /// Numeric arrays of the training state up to this length stay in the JSON header.
 pub const INLINE_MAX: usize = 64;
 /// Marks an array moved out of the header: `{"$tensor": N}` stands for tensor `state.N`.
@@ -151,10 +153,9 @@ impl<T: Real> Checkpoint<T> {
                 ))
             })
             .collect::<Result<Vec<_>>>()?;
-        let tmp = path.with_extension("safetensors.tmp");
-        safetensors::serialize_to_file(views, Some(meta), &tmp)
-            .map_err(|e| Error::io(&tmp, std::io::Error::other(e.to_string())))?;
-        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+        let bytes = safetensors::serialize(views, Some(meta))
+            .map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))?;
+        crate::atomic::write(path, &bytes)
     }
 
     /// Reads a checkpoint, rebuilding and re-validating the module and the lift. Weights
@@ -170,9 +171,27 @@ impl<T: Real> Checkpoint<T> {
             .ok_or_else(|| corrupt(path, "no sparselift header"))
             .and_then(|h| serde_json::from_str(h).map_err(|e| corrupt(path, e)))?;
         if header.format != FORMAT {
+            return Err(Error::invalid(
+                path.display().to_string(),
+                format!(
+                    "checkpoint format version {}, but this build reads only version {FORMAT}",
+                    header.format
+                ),
+            )
+            .with_hint(if header.format > FORMAT {
+                "it was written by a newer sparselift: read it with that version"
+            } else {
+                "it was written by an older sparselift: re-create it with this version"
+            }));
+        }
+        if !PRECISIONS.contains(&header.dtype.as_str()) {
             return Err(corrupt(
                 path,
-                format!("format {} (this build reads {FORMAT})", header.format),
+                format!(
+                    "unknown precision `{}` (known: {})",
+                    header.dtype,
+                    PRECISIONS.join(", ")
+                ),
             ));
         }
         let spec: ModuleSpec = toml::from_str(&header.module).map_err(|e| corrupt(path, e))?;

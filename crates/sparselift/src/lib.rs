@@ -34,12 +34,14 @@
 #![warn(missing_docs)]
 
 pub mod activation;
+pub mod atomic;
 pub mod bench;
 pub mod checkpoint;
 pub mod data;
 pub mod engine;
 pub mod error;
 pub mod experiment;
+pub mod float;
 pub mod lift;
 pub mod module;
 pub mod op;
@@ -47,6 +49,7 @@ pub mod prelude;
 pub mod real;
 pub mod report;
 pub mod rng;
+pub mod run;
 mod simd;
 pub mod train;
 pub mod zoo;

@@ -3,8 +3,9 @@
 use sparselift::checkpoint::Checkpoint;
 use sparselift::engine::Network;
 use sparselift::lift::{Bipartite, Lift};
+use sparselift::run::{resume, train, RunOptions, RunSpec};
 use sparselift::zoo;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// A 3-hidden-layer MLP lift, sparse between hidden layers (in-degree 3), with distinct
@@ -158,4 +159,80 @@ fn checkpoint_loads_in_python_safetensors_with_documented_names_and_shapes() {
         "sparse edges carry indices"
     );
     std::fs::remove_file(path).unwrap();
+}
+
+/// Replaces `from` by `to` (of the same length, so the file's header length holds) in the
+/// bytes of the checkpoint at `path`.
+fn patch(path: &Path, from: &str, to: &str) {
+    assert_eq!(from.len(), to.len());
+    let bytes = std::fs::read(path).unwrap();
+    let at = bytes
+        .windows(from.len())
+        .position(|w| w == from.as_bytes())
+        .unwrap_or_else(|| panic!("`{from}` is not in the file"));
+    let mut patched = bytes.clone();
+    patched[at..at + to.len()].copy_from_slice(to.as_bytes());
+    std::fs::write(path, patched).unwrap();
+}
+
+#[test]
+fn unknown_format_versions_and_precisions_are_clear_errors() {
+    let net = sparse_mlp();
+    let ckpt = Checkpoint {
+        theta: net.init::<f32>(4),
+        network: net,
+        state: serde_json::Value::Null,
+    };
+    let path = temp("versions.safetensors");
+    let load = || Checkpoint::<f64>::load(&path).unwrap_err();
+
+    ckpt.save(&path).unwrap();
+    patch(&path, r#"\"format\":1,"#, r#"\"format\":7,"#);
+    let err = load();
+    let message = err.to_string();
+    assert!(
+        message.contains("versions.safetensors")
+            && message.contains("format version 7")
+            && message.contains("newer"),
+        "{message}"
+    );
+    assert!(err.is_user_error());
+
+    ckpt.save(&path).unwrap();
+    patch(&path, r#"\"dtype\":\"f32\""#, r#"\"dtype\":\"f16\""#);
+    let message = load().to_string();
+    assert!(
+        message.contains("versions.safetensors") && message.contains("unknown precision `f16`"),
+        "{message}"
+    );
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn resuming_a_run_of_unknown_precision_is_a_clear_error() {
+    let dir = temp("resume-precision");
+    let spec = RunSpec {
+        module: "zoo:mlp?input=8&hidden=1&output=1".into(),
+        data: "witness:m=2,n=16".into(),
+        size: 4,
+        method: "flow:t=1".into(),
+        ..RunSpec::default()
+    };
+    let mut opts = RunOptions {
+        out: Some(dir.clone()),
+        ..RunOptions::default()
+    };
+    train(&spec, &mut opts).unwrap();
+    let file = dir.join("checkpoint.safetensors");
+    let mut ckpt: Checkpoint<f32> = Checkpoint::load(&file).unwrap();
+    ckpt.state["spec"]["precision"] = "f16".into();
+    ckpt.save(&file).unwrap();
+    let message = resume(&dir, &mut RunOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("checkpoint.safetensors") && message.contains("`f16`"),
+        "{message}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

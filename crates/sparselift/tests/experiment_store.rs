@@ -2,6 +2,7 @@
 
 use sparselift::experiment::store::{self, RunStore};
 use sparselift::experiment::{RunKey, RunRecord};
+use sparselift::train::StatusKind;
 use std::collections::{BTreeSet, HashSet};
 use std::io::Write;
 use std::path::PathBuf;
@@ -17,11 +18,10 @@ fn temp_dir(name: &str) -> PathBuf {
 fn record(family: &str, size: u32, seed: u64) -> RunRecord {
     let mut r = RunRecord::new(family, size, seed);
     r.status = if matches!(seed % 3, 0) {
-        "timeout"
+        StatusKind::Timeout
     } else {
-        "converged"
-    }
-    .into();
+        StatusKind::Converged
+    };
     r.final_loss = 1.0 / (1.0 + (size as f64) * (seed as f64 + 1.0));
     r.min_loss = r.final_loss;
     r.params = 10 * size as u64;
@@ -221,10 +221,10 @@ fn invalid_records_are_refused_before_writing() {
     let dir = temp_dir("invalid");
     let s = RunStore::open(&dir).unwrap();
     let mut r = record("f", 8, 0);
-    r.status = "finished".into();
+    r.trajectory = vec![[2.0, 1.0], [1.0, 0.5]];
     let err = s.append(&r).unwrap_err().to_string();
     assert!(
-        err.contains("f n=8 seed=0") && err.contains("unknown status"),
+        err.contains("f n=8 seed=0") && err.contains("trajectory"),
         "{err}"
     );
     assert_eq!(std::fs::read_to_string(store::runs_path(&dir)).unwrap(), "");

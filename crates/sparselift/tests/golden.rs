@@ -13,7 +13,7 @@
 //! recorded one) and fails, so that a recording is never mistaken for a pass.
 
 use sparselift::checkpoint::Checkpoint;
-use sparselift::train::run::{train, RunOptions, RunSpec};
+use sparselift::run::{train, RunOptions, RunSpec};
 use sparselift::train::Supervised;
 use sparselift::Real;
 use std::collections::BTreeMap;
@@ -30,7 +30,7 @@ fn runs() -> Vec<(&'static str, RunSpec)> {
             size,
             sampler: sampler.into(),
             method: method.into(),
-            precision: p.into(),
+            precision: p.parse().unwrap(),
             seed: 3,
             ..RunSpec::default()
         };

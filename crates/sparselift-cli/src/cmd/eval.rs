@@ -2,7 +2,7 @@
 
 use super::print_stdout;
 use sparselift::checkpoint::Checkpoint;
-use sparselift::train::run::RunSpec;
+use sparselift::run::RunSpec;
 use sparselift::train::Supervised;
 use std::path::PathBuf;
 
@@ -11,7 +11,7 @@ use std::path::PathBuf;
 pub struct Args {
     /// A checkpoint file, or a run directory holding checkpoint.safetensors.
     checkpoint: PathBuf,
-    /// Data to score on (default: the run's own test set, else its training set).
+    /// Data to score on, all of it (default: the run's own test set, else its training set).
     #[arg(long)]
     data: Option<String>,
     /// Print one JSON object.
@@ -28,15 +28,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     // Scored in f64 whatever the stored precision: f32 weights widen exactly.
     let ckpt: Checkpoint<f64> = Checkpoint::load(&path)?;
-    let mut spec: RunSpec = serde_json::from_value(ckpt.state["spec"].clone()).unwrap_or_default();
-    if let Some(d) = args.data {
-        spec.data = d;
-    }
-    let (train, test) = spec.datasets(ckpt.network.module())?;
-    let data = test.unwrap_or(train);
+    let spec: RunSpec = serde_json::from_value(ckpt.state["spec"].clone()).unwrap_or_default();
+    let data = match args.data {
+        Some(d) => spec.scoring_set(&d, ckpt.network.module())?,
+        None => {
+            let (train, test) = spec.datasets(ckpt.network.module())?;
+            test.unwrap_or(train)
+        }
+    };
     let eval = Supervised::from_dataset(&ckpt.network, &data)?.evaluate(&ckpt.theta);
     if args.json {
-        return print_stdout(&(serde_json::to_string(&eval)? + "\n"));
+        let scored = Scored {
+            samples: data.len(),
+            eval,
+        };
+        return print_stdout(&(serde_json::to_string(&scored)? + "\n"));
     }
     print_stdout(&format!(
         "{} samples: loss {:.4e}, criterion {:.4e}{}\n",
@@ -47,4 +53,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .map(|a| format!(", accuracy {:.2}%", 100.0 * a))
             .unwrap_or_default()
     ))
+}
+
+/// The JSON output: how many samples were scored, and their scores.
+#[derive(serde::Serialize)]
+struct Scored {
+    samples: usize,
+    #[serde(flatten)]
+    eval: sparselift::train::Evaluation,
 }

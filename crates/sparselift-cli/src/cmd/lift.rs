@@ -9,7 +9,6 @@
 //! The default sampler is `dense` (the plain width-`n` network): sparsity is always asked
 //! for by name.
 
-use anyhow::Context;
 use sparselift::engine::{Network, Plan};
 use sparselift::lift::{dot, save_lift, LiftSpec, Sampler};
 use sparselift::zoo;
@@ -86,7 +85,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             );
             dot::module_to_dot(&module)
         };
-        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+        sparselift::atomic::write(path, text.as_bytes())?;
     }
     if let Some(path) = &args.save {
         save_lift(&module, &lift, path)?;

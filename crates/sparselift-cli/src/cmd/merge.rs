@@ -36,9 +36,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for w in &stats.warnings {
         eprintln!("warning: {w}");
     }
-    std::fs::write(args.out.join(EXPERIMENT_FILE), first)
-        .map_err(|e| sparselift::Error::io(&args.out, e))?;
-    let summary = sparselift::experiment::report(&args.out)?;
+    sparselift::atomic::write(&args.out.join(EXPERIMENT_FILE), first.as_bytes())?;
+    let summary = sparselift::report::from_sweep_dir(&args.out)?;
     print_stdout(&format!(
         "merged {} runs ({} duplicates)\n{}\n{}\n",
         stats.runs,

@@ -12,7 +12,7 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let summary = sparselift::experiment::report(&args.dir)?;
+    let summary = sparselift::report::from_sweep_dir(&args.dir)?;
     print_stdout(&format!(
         "{}\n{}\nreport: {}\n",
         summary.table(),

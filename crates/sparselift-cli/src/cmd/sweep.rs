@@ -86,5 +86,5 @@ pub fn run_sweep(exp: &Experiment, out: &Path, opts: &SweepOptions) -> anyhow::R
             counts.skipped, counts.total
         );
     }
-    Ok(experiment::report(out)?)
+    Ok(sparselift::report::from_sweep_dir(out)?)
 }

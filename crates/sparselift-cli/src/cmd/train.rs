@@ -12,7 +12,8 @@
 use super::print_stdout;
 use crate::user_bail;
 use indicatif::{ProgressBar, ProgressStyle};
-use sparselift::train::run::{resume, train, Progress, RunOptions, RunOutcome, RunSpec};
+use sparselift::real::Precision;
+use sparselift::run::{resume, train, Progress, RunOptions, RunOutcome, RunSpec};
 use sparselift::train::MethodConfig;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -63,7 +64,7 @@ pub struct Args {
     standardize: bool,
     /// Floating-point precision: f32 or f64.
     #[arg(long, default_value = "f32")]
-    precision: String,
+    precision: Precision,
     /// Directory for checkpoint.safetensors, trajectory.jsonl and result.json.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -127,7 +128,7 @@ impl Args {
             fibers,
             seed: self.seed,
             method: method.to_string(),
-            precision: self.precision.clone(),
+            precision: self.precision,
         })
     }
 }

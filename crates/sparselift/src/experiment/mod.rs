@@ -4,17 +4,18 @@
 //!
 //! This module knows nothing about training: the code that trains a lift produces a
 //! [`RunRecord`], appends it to a [`store::RunStore`], and everything downstream
-//! (statistics, [`crate::report`]) works from records alone.
+//! (statistics, reports) works from records alone.
 //!
 //! ```
 //! use sparselift::experiment::{store, RunRecord, Summary};
+//! use sparselift::train::StatusKind;
 //!
 //! let dir = std::env::temp_dir().join(format!("sparselift-doc-exp-{}", std::process::id()));
 //! # let _ = std::fs::remove_dir_all(&dir);
 //! let runs = store::RunStore::open(&dir)?;
 //! for seed in 0..10 {
 //!     let mut r = RunRecord::new("mlp", 32, seed);
-//!     r.status = "converged".into();
+//!     r.status = StatusKind::Converged;
 //!     (r.min_loss, r.final_loss) = (1e-4, 1e-4);
 //!     runs.append(&r)?;
 //! }
@@ -25,7 +26,6 @@
 //! # Ok::<(), sparselift::Error>(())
 //! ```
 
-mod json;
 pub mod record;
 mod spec;
 pub mod stats;
@@ -38,4 +38,4 @@ pub use record::{RunKey, RunRecord};
 pub use spec::{Experiment, Family};
 pub use store::RunStore;
 pub use summary::{learning_number, FamilySummary, LearningNumber, SizeSummary, Summary};
-pub use sweep::{report, sweep, SweepCounts, SweepOptions};
+pub use sweep::{sweep, SweepCounts, SweepOptions};

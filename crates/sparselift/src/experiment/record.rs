@@ -5,34 +5,28 @@
 //! (docs/semantics.md §6) and a short log-spaced loss trajectory.
 //!
 //! JSON has no infinities or NaN, yet a diverged run has a non-finite loss. Such values
-//! are written as `null` and read back as NaN, so every line stays standard JSON that
-//! Python, `jq` or pandas read directly.
+//! are written as the strings `"inf"`, `"-inf"` and `"nan"` and read back exactly (see
+//! [`float`](crate::float)), so every line stays standard JSON; records written as `null`
+//! by earlier versions read as NaN.
 //!
 //! ```
 //! use sparselift::experiment::{RunKey, RunRecord};
+//! use sparselift::train::StatusKind;
 //!
 //! let mut run = RunRecord::new("mlp-in4", 64, 7);
-//! run.status = "diverged".into();
+//! run.status = StatusKind::Diverged;
 //! run.final_loss = f64::INFINITY;
 //! let line = serde_json::to_string(&run)?;
-//! assert!(line.contains(r#""final_loss":null"#));
+//! assert!(line.contains(r#""status":"diverged""#) && line.contains(r#""final_loss":"inf""#));
 //! let back: RunRecord = serde_json::from_str(&line)?;
-//! assert!(back.final_loss.is_nan());
+//! assert_eq!(back.final_loss, f64::INFINITY);
 //! assert_eq!(back.key(), RunKey::new("mlp-in4", 64, 7));
 //! # Ok::<(), serde_json::Error>(())
 //! ```
 
+use crate::train::StatusKind;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-
-/// Status of a run that reached `L ≤ ε` before the time budget ran out.
-pub const CONVERGED: &str = "converged";
-/// Status of a run that reached the time budget `T` with `L > ε`.
-pub const TIMEOUT: &str = "timeout";
-/// Status of a run whose loss became non-finite or whose step size underflowed.
-pub const DIVERGED: &str = "diverged";
-/// The statuses a record may carry, in the order reports list them.
-pub const STATUSES: [&str; 3] = [CONVERGED, TIMEOUT, DIVERGED];
 
 /// Identifies one run of a sweep: the lift family (a named base module + sampler
 /// configuration), the lift size `n`, and the seed that drew the lift and the init.
@@ -76,13 +70,13 @@ pub struct RunRecord {
     pub size: u32,
     /// The seed of the lift and of the initialisation ([`RunKey::seed`]).
     pub seed: u64,
-    /// [`CONVERGED`], [`TIMEOUT`] or [`DIVERGED`].
-    pub status: String,
+    /// How the run ended.
+    pub status: StatusKind,
     /// The loss at the end of the run, on the training set.
-    #[serde(with = "super::json::finite_or_null")]
+    #[serde(with = "crate::float::scalar")]
     pub final_loss: f64,
     /// The smallest loss seen along the trajectory, the final one included.
-    #[serde(with = "super::json::finite_or_null")]
+    #[serde(with = "crate::float::scalar")]
     pub min_loss: f64,
     /// Flow time (or step/epoch count for discrete methods) at which `ε` was reached.
     pub time_to_eps: Option<f64>,
@@ -101,19 +95,20 @@ pub struct RunRecord {
     /// Wall-clock seconds of training, summed over resumed parts.
     pub wall_s: f64,
     /// `(t, loss)` at roughly log-spaced times, increasing in `t`.
-    #[serde(with = "super::json::points_finite_or_null")]
+    #[serde(with = "crate::float::points")]
     pub trajectory: Vec<[f64; 2]>,
 }
 
 impl RunRecord {
-    /// A record for `key` with every measurement zero and status [`TIMEOUT`]; the
+    /// A record for `key` with every measurement zero and status
+    /// [`Timeout`](StatusKind::Timeout); the
     /// training code fills in the fields it measured.
     pub fn new(family: impl Into<String>, size: u32, seed: u64) -> Self {
         RunRecord {
             family: family.into(),
             size,
             seed,
-            status: TIMEOUT.to_string(),
+            status: StatusKind::Timeout,
             final_loss: f64::NAN,
             min_loss: f64::NAN,
             time_to_eps: None,
@@ -155,13 +150,6 @@ impl RunRecord {
         if self.size == 0 {
             return Err("`size` must be at least 1".into());
         }
-        if !STATUSES.contains(&self.status.as_str()) {
-            return Err(format!(
-                "unknown status `{}` (expected one of {})",
-                self.status,
-                STATUSES.join(", ")
-            ));
-        }
         if self.trajectory.windows(2).any(|w| w[1][0] < w[0][0]) {
             return Err("`trajectory` times must be non-decreasing".into());
         }
@@ -174,17 +162,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn non_finite_losses_survive_a_json_round_trip_as_nan() {
+    fn non_finite_losses_survive_a_json_round_trip() {
         let mut r = RunRecord::new("f", 3, 1);
         r.final_loss = f64::NEG_INFINITY;
         r.min_loss = 0.25;
-        r.trajectory = vec![[0.1, 1.0], [1.0, f64::NAN]];
+        r.trajectory = vec![[0.1, 1.0], [1.0, f64::NAN], [2.0, f64::INFINITY]];
         let line = serde_json::to_string(&r).unwrap();
         let back: RunRecord = serde_json::from_str(&line).unwrap();
-        assert!(back.final_loss.is_nan());
+        assert_eq!(back.final_loss, f64::NEG_INFINITY);
         assert_eq!(back.min_loss, 0.25);
         assert_eq!(back.trajectory[0], [0.1, 1.0]);
         assert!(back.trajectory[1][1].is_nan());
+        assert_eq!(back.trajectory[2][1], f64::INFINITY);
+        // Earlier versions wrote non-finite losses as null.
+        let old = line.replace(r#""-inf""#, "null");
+        assert!(serde_json::from_str::<RunRecord>(&old)
+            .unwrap()
+            .final_loss
+            .is_nan());
     }
 
     #[test]
@@ -203,9 +198,9 @@ mod tests {
     fn check_names_the_bad_field() {
         let mut r = RunRecord::new("f", 3, 1);
         assert!(r.check().is_ok());
-        r.status = "done".into();
-        assert!(r.check().unwrap_err().contains("unknown status `done`"));
-        r.status = CONVERGED.into();
+        r.size = 0;
+        assert!(r.check().unwrap_err().contains("`size`"));
+        r.size = 3;
         r.trajectory = vec![[2.0, 1.0], [1.0, 0.5]];
         assert!(r.check().unwrap_err().contains("trajectory"));
     }

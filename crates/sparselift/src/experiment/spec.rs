@@ -23,7 +23,8 @@
 //! ```
 
 use super::RunKey;
-use crate::train::run::RunSpec;
+use crate::real::Precision;
+use crate::run::RunSpec;
 use crate::train::MethodConfig;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -55,8 +56,8 @@ pub struct Experiment {
     /// Number of seeds per (family, size): seeds `0..seeds` (each a new lift and init).
     pub seeds: u64,
     /// `f32` or `f64` (default `f64`, the precision the flow's theory is about).
-    #[serde(default = "f64_name")]
-    pub precision: String,
+    #[serde(default = "f64_precision")]
+    pub precision: Precision,
     /// Standardise input features of data files.
     #[serde(default)]
     pub standardize: bool,
@@ -65,8 +66,8 @@ pub struct Experiment {
     pub families: Vec<Family>,
 }
 
-fn f64_name() -> String {
-    "f64".into()
+fn f64_precision() -> Precision {
+    Precision::F64
 }
 
 /// A lift family: a sampler swept over sizes.
@@ -165,12 +166,6 @@ impl Experiment {
                 .map_err(|m| Error::invalid(path, format!("family \"{}\": {m}", f.name)))?;
         }
         MethodConfig::parse(&self.method)?.validate()?;
-        if !matches!(self.precision.as_str(), "f32" | "f64") {
-            return bad(
-                format!("precision \"{}\"", self.precision),
-                "use f32 or f64",
-            );
-        }
         crate::data::DataSource::parse(&self.data)?;
         Ok(())
     }
@@ -212,7 +207,7 @@ impl Experiment {
             edges: family.edges.clone(),
             seed: key.seed,
             method: method.to_string(),
-            precision: self.precision.clone(),
+            precision: self.precision,
             ..RunSpec::default()
         })
     }

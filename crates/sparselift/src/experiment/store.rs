@@ -196,7 +196,7 @@ pub fn merge(dirs: &[impl AsRef<Path>], out_dir: impl AsRef<Path>) -> Result<Mer
         text.push_str(&line.raw);
         text.push('\n');
     }
-    write_atomically(&runs_path(out_dir), text.as_bytes())?;
+    crate::atomic::write(&runs_path(out_dir), text.as_bytes())?;
     Ok(MergeStats {
         runs: combined.by_key.len(),
         duplicates: combined.duplicates,
@@ -224,19 +224,6 @@ pub fn shard(keys: &[RunKey], index: usize, count: usize) -> Result<Vec<RunKey>>
         .filter(|(i, _)| i % count == index)
         .map(|(_, k)| k)
         .collect())
-}
-
-/// Writes `bytes` to `path` through a synced temporary file and a rename.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let tmp = path.with_file_name(format!(".{name}.tmp{}", std::process::id()));
-    let written = File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    written.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
 }
 
 /// One parsed line: the record, its JSON value (for exact comparison, including

@@ -4,6 +4,7 @@
 //!
 //! ```
 //! use sparselift::experiment::{LearningNumber, RunRecord, Summary};
+//! use sparselift::train::StatusKind;
 //!
 //! let mut runs = Vec::new();
 //! for size in [8, 16, 32] {
@@ -11,7 +12,7 @@
 //!         let mut r = RunRecord::new("mlp", size, seed);
 //!         // Small lifts fail on a few seeds, large ones always converge.
 //!         let ok = size >= 16 || seed % 4 != 0;
-//!         r.status = if ok { "converged" } else { "timeout" }.into();
+//!         r.status = if ok { StatusKind::Converged } else { StatusKind::Timeout };
 //!         r.min_loss = if ok { 1e-4 } else { 0.3 };
 //!         r.final_loss = r.min_loss;
 //!         runs.push(r);
@@ -24,10 +25,10 @@
 //! # Ok::<(), sparselift::Error>(())
 //! ```
 
-use super::json::{finite_or_null, vec_finite_or_null};
-use super::record::{RunRecord, CONVERGED, DIVERGED, TIMEOUT};
+use super::record::RunRecord;
 use super::stats::{self, clopper_pearson, loss_order, Interval};
-use crate::{Error, Result};
+use crate::train::StatusKind;
+use crate::{float, Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 
@@ -87,7 +88,7 @@ pub struct SizeSummary {
     /// 10/50/90% quantiles of the final loss (non-finite losses count as +∞).
     pub final_loss: Quantiles,
     /// Every final loss, sorted, for distribution plots.
-    #[serde(with = "vec_finite_or_null")]
+    #[serde(with = "float::vec")]
     pub final_losses: Vec<f64>,
     /// Loss quantiles at each time of [`FamilySummary::times`].
     pub loss_curve: LossCurve,
@@ -101,13 +102,13 @@ pub struct SizeSummary {
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Quantiles {
     /// The 10% quantile.
-    #[serde(with = "finite_or_null")]
+    #[serde(with = "float::scalar")]
     pub q10: f64,
     /// The median.
-    #[serde(with = "finite_or_null")]
+    #[serde(with = "float::scalar")]
     pub q50: f64,
     /// The 90% quantile.
-    #[serde(with = "finite_or_null")]
+    #[serde(with = "float::scalar")]
     pub q90: f64,
 }
 
@@ -127,13 +128,13 @@ impl Quantiles {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct LossCurve {
     /// The 10% quantile at each time.
-    #[serde(with = "vec_finite_or_null")]
+    #[serde(with = "float::vec")]
     pub q10: Vec<f64>,
     /// The median at each time.
-    #[serde(with = "vec_finite_or_null")]
+    #[serde(with = "float::vec")]
     pub q50: Vec<f64>,
     /// The 90% quantile at each time.
-    #[serde(with = "vec_finite_or_null")]
+    #[serde(with = "float::vec")]
     pub q90: Vec<f64>,
 }
 
@@ -324,7 +325,7 @@ fn summarise_size(
 ) -> SizeSummary {
     let n = runs.len() as u64;
     let successes = runs.iter().filter(|r| r.succeeded(epsilon)).count() as u64;
-    let count = |status: &str| runs.iter().filter(|r| r.status == status).count() as u64;
+    let count = |status: StatusKind| runs.iter().filter(|r| r.status == status).count() as u64;
     let mut final_losses: Vec<f64> = runs.iter().map(|r| r.final_loss).collect();
     final_losses.sort_by(loss_order);
 
@@ -347,9 +348,9 @@ fn summarise_size(
         successes,
         rate: successes as f64 / n as f64,
         interval: clopper_pearson(successes, n, confidence),
-        converged: count(CONVERGED),
-        timeout: count(TIMEOUT),
-        diverged: count(DIVERGED),
+        converged: count(StatusKind::Converged),
+        timeout: count(StatusKind::Timeout),
+        diverged: count(StatusKind::Diverged),
         final_loss: Quantiles::of(&final_losses),
         final_losses,
         loss_curve: curve,

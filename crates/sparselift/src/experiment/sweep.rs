@@ -8,9 +8,8 @@
 //! is deterministic on any thread count).
 
 use super::store::{self, RunStore};
-use super::{Experiment, RunKey, RunRecord, Summary};
-use crate::report::{write_report, ReportMeta};
-use crate::train::run::{train, RunOptions, RunOutcome};
+use super::{Experiment, RunKey, RunRecord};
+use crate::run::{train, RunOptions, RunOutcome};
 use crate::{Error, Result};
 use std::path::Path;
 use std::sync::Mutex;
@@ -54,7 +53,7 @@ pub struct SweepCounts {
 /// regression), the quantity compared with ε.
 pub fn record(key: &RunKey, o: &RunOutcome) -> RunRecord {
     let mut r = RunRecord::new(key.family.clone(), key.size, key.seed);
-    r.status = o.status.clone();
+    r.status = o.status;
     r.final_loss = o.train.criterion;
     r.min_loss = o.min_criterion;
     r.time_to_eps = o.time_to_target;
@@ -87,7 +86,7 @@ pub fn sweep(
             )
             .with_hint("choose another --out directory, or delete this one"));
         }
-        _ => crate::train::run::write_atomic(&exp_path, &text)?,
+        _ => crate::atomic::write(&exp_path, text.as_bytes())?,
     }
     let done = store::finished(dir)?;
     if !done.is_empty() && !opts.resume {
@@ -150,47 +149,4 @@ pub fn sweep(
         }
     }
     Ok(counts)
-}
-
-/// Reads `dir` (an experiment file and its runs) and writes its report; returns the
-/// statistics.
-pub fn report(dir: &Path) -> Result<Summary> {
-    let exp_path = dir.join(EXPERIMENT_FILE);
-    let exp = Experiment::load(&exp_path).map_err(|e| match e {
-        Error::Io { .. } => Error::invalid(
-            dir.display().to_string(),
-            "is not a sweep directory (no experiment.toml)",
-        )
-        .with_hint("run `sparselift sweep EXPERIMENT --out DIR` first"),
-        other => other,
-    })?;
-    let loaded = store::load(dir)?;
-    let summary = Summary::new(&loaded.records, exp.epsilon, exp.delta)?;
-    let mut meta = ReportMeta::new(
-        if exp.title.is_empty() {
-            "Convergence of random sparse lifts".to_string()
-        } else {
-            exp.title.clone()
-        },
-        exp.epsilon,
-        exp.delta,
-    );
-    meta.description = exp.description.clone();
-    meta.provenance = vec![
-        ("module".into(), exp.module.clone()),
-        ("data".into(), exp.data.clone()),
-        ("method".into(), exp.method.clone()),
-        ("seeds per point".into(), exp.seeds.to_string()),
-        ("precision".into(), exp.precision.clone()),
-    ];
-    if exp.method.starts_with("flow") {
-        meta.time_label = "gradient-flow time t".into();
-    }
-    meta.loss_label = if exp.data.starts_with("witness") {
-        "normalised MSE".into()
-    } else {
-        "training criterion (normalised MSE or cross-entropy)".into()
-    };
-    write_report(dir, &summary, &loaded.records, &meta)?;
-    Ok(summary)
 }

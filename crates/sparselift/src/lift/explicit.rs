@@ -42,7 +42,7 @@ pub use file::{ExplicitEdges, ExplicitLift};
 use super::Lift;
 use crate::module::{Edge, Module};
 use crate::{Error, Result};
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 /// Reads an edge list: one `source target` pair of 0-based fiber indices per line.
@@ -128,11 +128,7 @@ fn parse_edge_list(
 /// Writes `lift` as explicit-lift JSON (see the [module docs](self)); sparse edges are
 /// streamed, never copied into an intermediate list.
 pub fn save_lift(module: &Module, lift: &Lift, path: &Path) -> Result<()> {
-    let io = |e| Error::io(path, e);
-    let file = std::fs::File::create(path).map_err(io)?;
-    let mut w = BufWriter::new(file);
-    file::write_json(&mut w, module, lift).map_err(io)?;
-    w.flush().map_err(io)
+    crate::atomic::write_with(path, |mut w| file::write_json(&mut w, module, lift))
 }
 
 /// Reads an explicit lift of `module` from JSON and validates it (docs/semantics.md §2).

@@ -2,6 +2,7 @@
 //! One place for the look, so every figure of a report agrees.
 
 use super::render::{register_font, FAMILY};
+use crate::train::StatusKind;
 use crate::{Error, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -87,11 +88,11 @@ pub(crate) fn size_color(i: usize, n: usize) -> RGBColor {
 }
 
 /// Colour of a run status in strip plots.
-pub(crate) fn status_color(status: &str) -> RGBColor {
+pub(crate) fn status_color(status: StatusKind) -> RGBColor {
     match status {
-        "converged" => RGBColor(0, 158, 115),
-        "timeout" => RGBColor(230, 159, 0),
-        _ => RGBColor(213, 94, 0),
+        StatusKind::Converged => RGBColor(0, 158, 115),
+        StatusKind::Timeout => RGBColor(230, 159, 0),
+        StatusKind::Diverged => RGBColor(213, 94, 0),
     }
 }
 

@@ -14,11 +14,12 @@
 //! ```
 //! use sparselift::experiment::{RunRecord, Summary};
 //! use sparselift::report::{write_report, ReportMeta};
+//! use sparselift::train::StatusKind;
 //!
 //! let runs: Vec<RunRecord> = (0..8)
 //!     .map(|seed| {
 //!         let mut r = RunRecord::new("mlp", 16, seed);
-//!         r.status = "converged".into();
+//!         r.status = StatusKind::Converged;
 //!         (r.min_loss, r.final_loss) = (1e-4, 1e-4);
 //!         r.trajectory = vec![[0.1, 1.0], [1.0, 0.1], [10.0, 1e-4]];
 //!         r
@@ -37,8 +38,11 @@ mod html;
 mod plots;
 mod render;
 
-use crate::experiment::store::write_atomically;
-use crate::experiment::{RunRecord, Summary};
+use crate::atomic;
+use crate::data::DataSource;
+use crate::experiment::sweep::EXPERIMENT_FILE;
+use crate::experiment::{store, Experiment, RunRecord, Summary};
+use crate::train::MethodConfig;
 use crate::{Error, Result};
 use std::path::Path;
 
@@ -111,20 +115,63 @@ pub fn write_report(
     figures.extend(plots::cost_vs_success(summary)?);
 
     for f in &figures {
-        write_atomically(&dir.join(format!("{}.svg", f.name)), f.svg.as_bytes())?;
+        atomic::write(&dir.join(format!("{}.svg", f.name)), f.svg.as_bytes())?;
         let png = render::svg_to_png(&f.svg, PNG_SCALE, f.name)?;
-        write_atomically(&dir.join(format!("{}.png", f.name)), &png)?;
+        atomic::write(&dir.join(format!("{}.png", f.name)), &png)?;
     }
     let json = serde_json::to_string_pretty(summary)
         .map_err(|e| Error::invalid("summary.json", e.to_string()))?;
-    write_atomically(&dir.join("summary.json"), json.as_bytes())?;
-    write_atomically(
+    atomic::write(&dir.join("summary.json"), json.as_bytes())?;
+    atomic::write(
         &dir.join("summary.md"),
         html::markdown(meta, summary, &figures).as_bytes(),
     )?;
-    write_atomically(
+    atomic::write(
         &dir.join("report.html"),
         html::page(meta, summary, &figures).as_bytes(),
     )?;
     Ok(())
+}
+
+/// Reads a sweep directory `dir` (its experiment file and runs, as written by
+/// [`sweep`](crate::experiment::sweep())) and writes its report there; returns the statistics.
+pub fn from_sweep_dir(dir: &Path) -> Result<Summary> {
+    let exp_path = dir.join(EXPERIMENT_FILE);
+    let exp = Experiment::load(&exp_path).map_err(|e| match e {
+        Error::Io { .. } => Error::invalid(
+            dir.display().to_string(),
+            "is not a sweep directory (no experiment.toml)",
+        )
+        .with_hint("run `sparselift sweep EXPERIMENT --out DIR` first"),
+        other => other,
+    })?;
+    let loaded = store::load(dir)?;
+    let summary = Summary::new(&loaded.records, exp.epsilon, exp.delta)?;
+    let mut meta = ReportMeta::new(
+        if exp.title.is_empty() {
+            "Convergence of random sparse lifts".to_string()
+        } else {
+            exp.title.clone()
+        },
+        exp.epsilon,
+        exp.delta,
+    );
+    meta.description = exp.description.clone();
+    meta.provenance = vec![
+        ("module".into(), exp.module.clone()),
+        ("data".into(), exp.data.clone()),
+        ("method".into(), exp.method.clone()),
+        ("seeds per point".into(), exp.seeds.to_string()),
+        ("precision".into(), exp.precision.to_string()),
+    ];
+    if matches!(MethodConfig::parse(&exp.method)?, MethodConfig::Flow(_)) {
+        meta.time_label = "gradient-flow time t".into();
+    }
+    meta.loss_label = if matches!(DataSource::parse(&exp.data)?, DataSource::Witness(_)) {
+        "normalised MSE".into()
+    } else {
+        "training criterion (normalised MSE or cross-entropy)".into()
+    };
+    write_report(dir, &summary, &loaded.records, &meta)?;
+    Ok(summary)
 }

@@ -6,10 +6,10 @@ use super::chart::{
     size_tick, status_color, svg, thin, Area, Categories, Figure, PlotResult, WIDTH,
 };
 use super::ReportMeta;
-use crate::experiment::record::STATUSES;
 use crate::experiment::summary::{FamilySummary, LearningNumber, SizeSummary, Summary};
 use crate::experiment::table::{number, percent};
 use crate::experiment::RunRecord;
+use crate::train::StatusKind;
 use crate::Result;
 use plotters::coord::combinators::WithKeyPoints;
 use plotters::coord::types::RangedCoordf64;
@@ -381,7 +381,7 @@ pub(crate) fn final_loss(
                 let runs = by_cell.get(&(f.family.as_str(), s.size));
                 for r in runs.into_iter().flatten() {
                     let p = (x + 0.45 * jitter(r.seed), place(r.final_loss));
-                    let c = status_color(&r.status);
+                    let c = status_color(r.status);
                     if r.final_loss.is_finite() {
                         chart.draw_series(once(Circle::new(p, 4, c.mix(0.75).filled())))?;
                     } else {
@@ -397,18 +397,18 @@ pub(crate) fn final_loss(
             }
             let label = format!("ε = {}", number(summary.epsilon));
             dashed_level(&mut chart, (-0.6, k as f64 - 0.4), summary.epsilon, label)?;
-            for status in STATUSES {
+            for status in StatusKind::ALL {
                 let present = f.sizes.iter().any(|s| match status {
-                    "converged" => s.converged > 0,
-                    "timeout" => s.timeout > 0,
-                    _ => s.diverged > 0,
+                    StatusKind::Converged => s.converged > 0,
+                    StatusKind::Timeout => s.timeout > 0,
+                    StatusKind::Diverged => s.diverged > 0,
                 });
                 if present {
                     let c = status_color(status);
                     let legend = chart
                         .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
-                        .label(status);
-                    if status == "diverged" {
+                        .label(status.as_str());
+                    if status == StatusKind::Diverged {
                         legend.legend(move |(x, y)| Cross::new((x + 12, y), 5, c.stroke_width(2)));
                     } else {
                         legend.legend(move |(x, y)| Circle::new((x + 12, y), 5, c.filled()));

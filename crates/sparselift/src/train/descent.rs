@@ -40,8 +40,8 @@
 //! # Ok::<(), sparselift::Error>(())
 //! ```
 
-use super::{float, BatchObjective, Limit, Optimizer, Record, Schedule, Status};
-use crate::{Error, Real, Result};
+use super::{BatchObjective, Limit, Optimizer, Record, Schedule, Status};
+use crate::{float, Error, Real, Result};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

@@ -34,8 +34,8 @@
 //! ```
 
 use super::dopri::Stages;
-use super::{float, Limit, Objective, Record, Status};
-use crate::{Error, Real, Result};
+use super::{Limit, Objective, Record, Status};
+use crate::{float, Error, Real, Result};
 use serde::{Deserialize, Serialize};
 
 const SAFETY: f64 = 0.9;

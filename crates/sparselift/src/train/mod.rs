@@ -35,13 +35,11 @@
 pub mod descent;
 mod dopri;
 mod fit;
-pub mod float;
 pub mod flow;
 pub mod loss;
 pub mod method;
 mod objective;
 mod optim;
-pub mod run;
 mod schedule;
 mod supervised;
 #[cfg(test)]
@@ -120,6 +118,52 @@ impl Status {
     pub fn converged(&self) -> bool {
         matches!(self, Status::Converged)
     }
+
+    /// The status without its details.
+    pub fn kind(&self) -> StatusKind {
+        match self {
+            Status::Converged => StatusKind::Converged,
+            Status::Timeout(_) => StatusKind::Timeout,
+            Status::Diverged(_) => StatusKind::Diverged,
+        }
+    }
+}
+
+/// How a run ended, without the details of a [`Status`]: what run results and sweep
+/// records store, as `"converged"`, `"timeout"` or `"diverged"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusKind {
+    /// The criterion reached the target ε before any limit.
+    Converged,
+    /// A limit (time, evaluations, epochs) was reached with the criterion above ε.
+    Timeout,
+    /// The loss became non-finite or the step size underflowed.
+    Diverged,
+}
+
+impl StatusKind {
+    /// Every kind, in the order reports list them.
+    pub const ALL: [StatusKind; 3] = [
+        StatusKind::Converged,
+        StatusKind::Timeout,
+        StatusKind::Diverged,
+    ];
+
+    /// The name stored on disk.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusKind::Converged => "converged",
+            StatusKind::Timeout => "timeout",
+            StatusKind::Diverged => "diverged",
+        }
+    }
+}
+
+impl fmt::Display for StatusKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl fmt::Display for Status {
@@ -141,7 +185,7 @@ impl fmt::Display for Status {
 pub struct Record {
     /// Flow time `t`; for discrete methods `Σ lr` over the steps taken, the flow time that
     /// gradient descent approximates.
-    #[serde(with = "float::scalar")]
+    #[serde(with = "crate::float::scalar")]
     pub t: f64,
     /// Accepted integrator steps, or optimiser steps.
     pub step: u64,
@@ -151,16 +195,16 @@ pub struct Record {
     /// methods).
     pub grad_evals: u64,
     /// Loss on the full training set.
-    #[serde(with = "float::scalar")]
+    #[serde(with = "crate::float::scalar")]
     pub loss: f64,
     /// The objective's criterion of `loss`, compared with ε.
-    #[serde(with = "float::scalar")]
+    #[serde(with = "crate::float::scalar")]
     pub criterion: f64,
     /// `‖∇L(θ)‖` for the flow; for discrete methods the norm of the last mini-batch
     /// gradient (0 before the first step).
-    #[serde(with = "float::scalar")]
+    #[serde(with = "crate::float::scalar")]
     pub grad_norm: f64,
     /// Length of the path of `θ` so far: `∫‖dθ/dt‖dt`, or `Σ‖θ_{k+1} − θ_k‖`.
-    #[serde(with = "float::scalar")]
+    #[serde(with = "crate::float::scalar")]
     pub path_length: f64,
 }

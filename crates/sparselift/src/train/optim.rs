@@ -4,7 +4,7 @@
 //!
 //! The learning rate is an argument of [`Optimizer::step`] rather than part of the
 //! config, so a [`Schedule`](super::Schedule) can drive it. Optimiser state serialises
-//! exactly (see [`float`](super::float)) for checkpoints.
+//! exactly (see [`float`](crate::float)) for checkpoints.
 //!
 //! ```
 //! use sparselift::train::{Adam, AdamConfig, Optimizer};
@@ -16,7 +16,7 @@
 //! assert!((theta[0] - 0.9).abs() < 1e-6 && (theta[1] - 1.1).abs() < 1e-6);
 //! ```
 
-use super::float;
+use crate::float;
 use crate::{Error, Real, Result};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};

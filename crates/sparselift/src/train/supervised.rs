@@ -194,8 +194,10 @@ impl<T: Real> BatchObjective<T> for Supervised<T> {
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct Evaluation {
     /// The mean loss.
+    #[serde(with = "crate::float::scalar")]
     pub loss: f64,
     /// The criterion compared with ε (normalised MSE for regression).
+    #[serde(with = "crate::float::scalar")]
     pub criterion: f64,
     /// Fraction of correct classes (classification only).
     pub accuracy: Option<f64>,

@@ -5,6 +5,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sparselift::experiment::RunRecord;
+use sparselift::train::StatusKind;
 
 pub const EPSILON: f64 = 1e-3;
 /// With 24 seeds only 24/24 successes clear `1 − δ = 0.8` (the lower bound of 24/24 is
@@ -53,13 +54,12 @@ pub fn synthetic_runs(seeds: u64, rng_seed: u64) -> Vec<RunRecord> {
                 }
                 let last = traj.last().unwrap()[1];
                 r.status = if diverges {
-                    "diverged"
+                    StatusKind::Diverged
                 } else if time_to_eps.is_some() {
-                    "converged"
+                    StatusKind::Converged
                 } else {
-                    "timeout"
-                }
-                .into();
+                    StatusKind::Timeout
+                };
                 r.final_loss = last;
                 r.min_loss = traj
                     .iter()

@@ -4,12 +4,12 @@
 //! * `checkpoint.safetensors` — network, `θ`, the spec and the trainer state, rewritten
 //!   atomically every `checkpoint_every` steps (and at the end), so a killed run resumed
 //!   with [`resume`] ends **bit-identically** to an uninterrupted one;
-//! * `trajectory.jsonl` — one [`Record`](super::Record) per line (log-spaced in time),
+//! * `trajectory.jsonl` — one [`Record`](crate::train::Record) per line (log-spaced in time),
 //!   rewritten with each checkpoint;
 //! * `result.json` — the [`RunOutcome`] at the end.
 //!
 //! ```
-//! use sparselift::train::run::{train, RunOptions, RunSpec};
+//! use sparselift::run::{train, RunOptions, RunSpec};
 //!
 //! let spec = RunSpec {
 //!     module: "zoo:mlp?input=8&hidden=1&output=1".into(),
@@ -24,13 +24,14 @@
 //! # Ok::<(), sparselift::Error>(())
 //! ```
 
-use super::{Evaluation, MethodConfig, Record, Status, Supervised, Trainer};
 use crate::checkpoint::Checkpoint;
 use crate::data::{DataSource, Dataset, Standardizer};
 use crate::engine::Network;
 use crate::lift::{LiftSpec, Sampler};
 use crate::module::Module;
-use crate::{zoo, Error, Real, Result};
+use crate::real::Precision;
+use crate::train::{Evaluation, MethodConfig, Record, Status, StatusKind, Supervised, Trainer};
+use crate::{atomic, zoo, Error, Real, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -61,8 +62,8 @@ pub struct RunSpec {
     pub seed: u64,
     /// The method, e.g. `flow:t=1000,target=1e-3` or `adam:lr=1e-3,batch=64,epochs=20`.
     pub method: String,
-    /// `f32` or `f64`.
-    pub precision: String,
+    /// The precision the run computes in.
+    pub precision: Precision,
 }
 
 impl Default for RunSpec {
@@ -78,7 +79,7 @@ impl Default for RunSpec {
             fibers: BTreeMap::new(),
             seed: 0,
             method: "flow".into(),
-            precision: "f32".into(),
+            precision: Precision::F32,
         }
     }
 }
@@ -106,26 +107,29 @@ impl Default for RunOptions<'_> {
     }
 }
 
-pub use super::Progress;
+pub use crate::train::Progress;
 
 /// What a finished run reports.
 #[derive(Clone, Debug, Serialize)]
 pub struct RunOutcome {
-    /// `converged`, `timeout` or `diverged`.
-    pub status: String,
+    /// How the run ended.
+    pub status: StatusKind,
     /// Why a run timed out or diverged.
     pub detail: String,
     pub train: Evaluation,
     pub test: Option<Evaluation>,
     /// The smallest training criterion seen along the trajectory.
+    #[serde(with = "crate::float::scalar")]
     pub min_criterion: f64,
     /// Flow time (Σ lr for discrete methods) at which the criterion first reached ε.
     pub time_to_target: Option<f64>,
     pub grad_evals: u64,
     pub steps: u64,
     pub t: f64,
+    #[serde(with = "crate::float::scalar")]
     pub path_length: f64,
     /// `‖θ − θ(0)‖ / ‖θ(0)‖` (docs/semantics.md §5 parameter movement).
+    #[serde(with = "crate::float::scalar")]
     pub movement: f64,
     pub params: u64,
     pub edges: u64,
@@ -187,6 +191,34 @@ impl RunSpec {
         Ok((train, test))
     }
 
+    /// The samples of `data` (a `--data` string) to score this run's network on: the whole
+    /// of a file or of the digits set, without the run's train/test split; a witness task's
+    /// test samples if it has any, else its training samples. When the run standardises its
+    /// inputs, they are standardised with the statistics of the run's own training set,
+    /// which the network was trained on.
+    pub fn scoring_set(&self, data: &str, module: &Module) -> Result<Dataset> {
+        let mut set = match DataSource::parse(data)? {
+            DataSource::Witness(w) => {
+                let (train, test) = w.generate(module)?;
+                if test.is_empty() {
+                    train
+                } else {
+                    test
+                }
+            }
+            other => other.load()?,
+        };
+        if self.standardize {
+            let (train, _) = RunSpec {
+                standardize: false,
+                ..self.clone()
+            }
+            .datasets(module)?;
+            Standardizer::fit(&train).apply(&mut set)?;
+        }
+        Ok(set)
+    }
+
     fn setup(&self, net: Option<Network>) -> Result<Setup> {
         let method = MethodConfig::parse(&self.method)?;
         let net = match net {
@@ -209,12 +241,9 @@ impl RunSpec {
 
 /// Runs `spec` from scratch.
 pub fn train(spec: &RunSpec, opts: &mut RunOptions<'_>) -> Result<RunOutcome> {
-    match spec.precision.as_str() {
-        "f32" => start::<f32>(spec, opts),
-        "f64" => start::<f64>(spec, opts),
-        p => {
-            Err(user("precision", format!("unknown precision \"{p}\"")).with_hint("use f32 or f64"))
-        }
+    match spec.precision {
+        Precision::F32 => start::<f32>(spec, opts),
+        Precision::F64 => start::<f64>(spec, opts),
     }
 }
 
@@ -238,9 +267,10 @@ pub fn resume(dir: &Path, opts: &mut RunOptions<'_>) -> Result<RunOutcome> {
         )
     };
     let spec: RunSpec = serde_json::from_value(ckpt.state["spec"].clone()).map_err(bad)?;
-    match spec.precision.as_str() {
-        "f32" => continue_from::<f32>(spec, ckpt, opts),
-        _ => continue_from::<f64>(spec, ckpt, opts),
+    // An unknown precision fails above, as an unreadable run state.
+    match spec.precision {
+        Precision::F32 => continue_from::<f32>(spec, ckpt, opts),
+        Precision::F64 => continue_from::<f64>(spec, ckpt, opts),
     }
 }
 
@@ -283,7 +313,10 @@ fn drive<T: Real>(
             state,
         };
         ckpt.save(&dir.join(CHECKPOINT))?;
-        write_atomic(&dir.join("trajectory.jsonl"), &jsonl(trainer.records()))
+        atomic::write(
+            &dir.join("trajectory.jsonl"),
+            jsonl(trainer.records()).as_bytes(),
+        )
     };
     let (every_ckpt, every_progress) = (opts.checkpoint_every.max(1), opts.progress_every.max(1));
     let mut progress = opts.progress.take();
@@ -305,7 +338,7 @@ fn drive<T: Real>(
     let outcome = outcome(setup, obj, &trainer, &status, &theta0, wall_s);
     if let Some(dir) = &opts.out {
         let text = serde_json::to_string_pretty(&outcome).expect("outcome serialises");
-        write_atomic(&dir.join("result.json"), &text)?;
+        atomic::write(&dir.join("result.json"), text.as_bytes())?;
     }
     Ok(outcome)
 }
@@ -329,13 +362,13 @@ fn outcome<T: Real>(
     let norm = |v: &mut dyn Iterator<Item = f64>| v.map(|x| x * x).sum::<f64>().sqrt();
     let moved = norm(&mut theta.iter().zip(theta0).map(|(a, b)| (*a - *b).f64()));
     let start = norm(&mut theta0.iter().map(|a| a.f64())).max(f64::MIN_POSITIVE);
-    let (status_name, detail) = match status {
-        Status::Converged => ("converged", String::new()),
-        Status::Timeout(l) => ("timeout", format!("{l:?}").to_lowercase()),
-        Status::Diverged(why) => ("diverged", why.clone()),
+    let detail = match status {
+        Status::Converged => String::new(),
+        Status::Timeout(l) => format!("{l:?}").to_lowercase(),
+        Status::Diverged(why) => why.clone(),
     };
     RunOutcome {
-        status: status_name.into(),
+        status: status.kind(),
         detail,
         train,
         test: test.and_then(|r| r.ok()),
@@ -370,11 +403,4 @@ fn jsonl(records: &[Record]) -> String {
         .iter()
         .map(|r| serde_json::to_string(r).expect("records serialise") + "\n")
         .collect()
-}
-
-/// Writes `text` to `path` through a temporary file and a rename.
-pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
