@@ -2,8 +2,8 @@
 """A/B of two sparselift builds on this machine: runs `A bench --quick --json` and
 `B bench --quick --json` alternately (A B A B …, so that a drift of the machine's speed
 hits both), then prints a markdown table with, for every configuration, the median
-seconds per call of each build and the median of the per-pair ratios B / A (above 1: B
-is slower). Optional; never run in CI; needs only Python 3.
+seconds per call of each build, their ratio, and the median of the per-pair ratios B / A
+(above 1: B is slower). Optional; never run in CI; needs only Python 3.
 
     cargo build --release && cp target/release/sparselift /tmp/new
     git stash && cargo build --release && cp target/release/sparselift /tmp/old && git stash pop
@@ -40,14 +40,16 @@ def main():
                 f"{k[0]} {k[1]}/{k[2]}/{k[3]} {1e3 * s:.2f} ms" for k, s in sorted(seconds.items())), flush=True)
     configs = sorted(runs["a"][0]["seconds"])
     print(f"\n{args.runs} runs each, alternated; A = {args.a}, B = {args.b}\n")
-    print("| configuration (kind n/k/batch) | A median | B median | B / A, median of pairs (min–max) |")
-    print("| --- | --- | --- | --- |")
+    print("| configuration (kind n/k/batch) | A median | B median | B / A of medians "
+          "| B / A, median of pairs (min–max) |")
+    print("| --- | --- | --- | --- | --- |")
     for c in configs:
         a = [r["seconds"][c] for r in runs["a"]]
         b = [r["seconds"][c] for r in runs["b"]]
         ratios = [y / x for x, y in zip(a, b)]
-        print(f"| {c[0]} {c[1]}/{c[2]}/{c[3]} | {1e3 * statistics.median(a):.2f} ms "
-              f"| {1e3 * statistics.median(b):.2f} ms | {statistics.median(ratios):.3f} "
+        ma, mb = statistics.median(a), statistics.median(b)
+        print(f"| {c[0]} {c[1]}/{c[2]}/{c[3]} | {1e3 * ma:.2f} ms "
+              f"| {1e3 * mb:.2f} ms | {mb / ma:.3f} | {statistics.median(ratios):.3f} "
               f"({min(ratios):.3f}–{max(ratios):.3f}) |")
     if args.out:
         with open(args.out, "w") as f:
