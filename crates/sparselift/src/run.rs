@@ -9,14 +9,15 @@
 //! * `result.json` — the [`RunOutcome`] at the end.
 //!
 //! ```
+//! use sparselift::lift::Sampler;
 //! use sparselift::run::{train, RunOptions, RunSpec};
 //!
 //! let spec = RunSpec {
 //!     module: "zoo:mlp?input=8&hidden=1&output=1".into(),
 //!     data: "witness:m=2,n=64".into(),
 //!     size: 16,
-//!     sampler: "in-degree:4".into(),
-//!     method: "flow:t=100,target=1e-2".into(),
+//!     sampler: Sampler::InDegree(4),
+//!     method: "flow:t=100,target=1e-2".parse()?,
 //!     ..RunSpec::default()
 //! };
 //! let outcome = train(&spec, &mut RunOptions::default())?;
@@ -53,15 +54,18 @@ pub struct RunSpec {
     /// Lift size `n` (fiber of every hidden vertex).
     pub size: u32,
     /// Sampler of every base edge, e.g. `in-degree:16` or `dense`.
-    pub sampler: String,
+    #[serde(with = "text")]
+    pub sampler: Sampler,
     /// Per-base-edge sampler overrides.
-    pub edges: BTreeMap<String, String>,
+    #[serde(with = "text_values")]
+    pub edges: BTreeMap<String, Sampler>,
     /// Per-vertex fiber-size overrides.
     pub fibers: BTreeMap<String, u32>,
     /// Seed of the lift, the initialisation and the data split.
     pub seed: u64,
     /// The method, e.g. `flow:t=1000,target=1e-3` or `adam:lr=1e-3,batch=64,epochs=20`.
-    pub method: String,
+    #[serde(with = "text")]
+    pub method: MethodConfig,
     /// The precision the run computes in.
     pub precision: Precision,
 }
@@ -74,11 +78,11 @@ impl Default for RunSpec {
             test_fraction: 0.2,
             standardize: false,
             size: 64,
-            sampler: "dense".into(),
+            sampler: Sampler::Dense,
             edges: BTreeMap::new(),
             fibers: BTreeMap::new(),
             seed: 0,
-            method: "flow".into(),
+            method: MethodConfig::default(),
             precision: Precision::F32,
         }
     }
@@ -156,10 +160,9 @@ fn user(at: &str, e: String) -> Error {
 impl RunSpec {
     /// The lift recipe.
     pub fn lift_spec(&self) -> Result<LiftSpec> {
-        let parse = |s: &str| Sampler::parse(s).map_err(|e| user("--sampler", e));
-        let mut spec = LiftSpec::new(self.size, parse(&self.sampler)?).seed(self.seed);
+        let mut spec = LiftSpec::new(self.size, self.sampler.clone()).seed(self.seed);
         for (k, v) in &self.edges {
-            spec = spec.edge(k, parse(v)?);
+            spec = spec.edge(k, v.clone());
         }
         for (k, &n) in &self.fibers {
             spec = spec.fiber(k, n);
@@ -220,7 +223,7 @@ impl RunSpec {
     }
 
     fn setup(&self, net: Option<Network>) -> Result<Setup> {
-        let method = MethodConfig::parse(&self.method)?;
+        let method = self.method.clone();
         let net = match net {
             Some(n) => n,
             None => {
@@ -403,4 +406,95 @@ fn jsonl(records: &[Record]) -> String {
         .iter()
         .map(|r| serde_json::to_string(r).expect("records serialise") + "\n")
         .collect()
+}
+
+/// Serde of a typed field through its `Display` and `FromStr`: stored as the string the
+/// command line takes.
+mod text {
+    use serde::{de, Deserialize, Deserializer, Serializer};
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    pub fn serialize<T: Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(value)
+    }
+
+    pub fn deserialize<'de, T, D>(d: D) -> Result<T, D::Error>
+    where
+        T: FromStr,
+        T::Err: Display,
+        D: Deserializer<'de>,
+    {
+        String::deserialize(d)?.parse().map_err(de::Error::custom)
+    }
+}
+
+/// [`text`] for the values of a map.
+mod text_values {
+    use serde::{de, Deserialize, Deserializer, Serializer};
+    use std::collections::BTreeMap;
+    use std::fmt::Display;
+    use std::str::FromStr;
+
+    pub fn serialize<T: Display, S: Serializer>(
+        map: &BTreeMap<String, T>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_map(map.iter().map(|(k, v)| (k, v.to_string())))
+    }
+
+    pub fn deserialize<'de, T, D>(d: D) -> Result<BTreeMap<String, T>, D::Error>
+    where
+        T: FromStr,
+        T::Err: Display,
+        D: Deserializer<'de>,
+    {
+        BTreeMap::<String, String>::deserialize(d)?
+            .into_iter()
+            .map(|(k, v)| {
+                let value = v
+                    .parse()
+                    .map_err(|e| de::Error::custom(format!("`{k}`: {e}")))?;
+                Ok((k, value))
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spec_as_stored_by_earlier_versions_loads_typed_and_is_stored_the_same() {
+        let stored = serde_json::json!({
+            "module": "zoo:mlp?input=64&hidden=2&output=10",
+            "data": "digits",
+            "test_fraction": 0.2,
+            "standardize": false,
+            "size": 64,
+            "sampler": "in-degree:16",
+            "edges": {"h1->h2": "dense", "h2->out": "erdos-renyi:0.25"},
+            "fibers": {"h1": 32},
+            "seed": 3,
+            "method": "flow:t=1000,target=0.01",
+            "precision": "f64"
+        });
+        let spec: RunSpec = serde_json::from_value(stored.clone()).unwrap();
+        assert_eq!(spec.sampler, Sampler::InDegree(16));
+        assert_eq!(spec.edges["h2->out"], Sampler::ErdosRenyi(0.25));
+        assert!(matches!(&spec.method, MethodConfig::Flow(c) if c.t_max == 1000.0));
+        assert_eq!(spec.precision, Precision::F64);
+        assert_eq!(serde_json::to_value(&spec).unwrap(), stored);
+
+        let mut bad = stored;
+        bad["edges"]["h1->h2"] = "sparse".into();
+        let err = serde_json::from_value::<RunSpec>(bad)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("h1->h2") && err.contains("unknown sampler"),
+            "{err}"
+        );
+    }
 }

@@ -215,7 +215,7 @@ fn resuming_a_run_of_unknown_precision_is_a_clear_error() {
         module: "zoo:mlp?input=8&hidden=1&output=1".into(),
         data: "witness:m=2,n=16".into(),
         size: 4,
-        method: "flow:t=1".into(),
+        method: "flow:t=1".parse().unwrap(),
         ..RunSpec::default()
     };
     let mut opts = RunOptions {

@@ -28,8 +28,8 @@ fn runs() -> Vec<(&'static str, RunSpec)> {
             module: module.into(),
             data: data.into(),
             size,
-            sampler: sampler.into(),
-            method: method.into(),
+            sampler: sampler.parse().unwrap(),
+            method: method.parse().unwrap(),
             precision: p.parse().unwrap(),
             seed: 3,
             ..RunSpec::default()

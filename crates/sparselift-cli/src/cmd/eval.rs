@@ -28,7 +28,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     // Scored in f64 whatever the stored precision: f32 weights widen exactly.
     let ckpt: Checkpoint<f64> = Checkpoint::load(&path)?;
-    let spec: RunSpec = serde_json::from_value(ckpt.state["spec"].clone()).unwrap_or_default();
+    // A checkpoint saved outside a run has no spec: it is scored as the default run.
+    let spec: RunSpec = match &ckpt.state["spec"] {
+        serde_json::Value::Null => RunSpec::default(),
+        stored => serde_json::from_value(stored.clone()).map_err(|e| {
+            sparselift::Error::invalid(
+                path.display().to_string(),
+                format!("unreadable run spec: {e}"),
+            )
+        })?,
+    };
     let data = match args.data {
         Some(d) => spec.scoring_set(&d, ckpt.network.module())?,
         None => {

@@ -12,6 +12,7 @@
 use super::print_stdout;
 use crate::user_bail;
 use indicatif::{ProgressBar, ProgressStyle};
+use sparselift::lift::Sampler;
 use sparselift::real::Precision;
 use sparselift::run::{resume, train, Progress, RunOptions, RunOutcome, RunSpec};
 use sparselift::train::MethodConfig;
@@ -33,7 +34,7 @@ pub struct Args {
     size: u32,
     /// Sampler of every base edge: dense, in-degree:k, erdos-renyi:p, set:ε, k-lift:k.
     #[arg(long, default_value = "dense")]
-    sampler: String,
+    sampler: Sampler,
     /// Per-edge sampler override, `FROM-TO=SAMPLER` (repeatable).
     #[arg(long = "edge", value_name = "EDGE=SAMPLER")]
     edges: Vec<String>,
@@ -124,10 +125,16 @@ impl Args {
             standardize: self.standardize,
             size: self.size,
             sampler: self.sampler.clone(),
-            edges: pairs(&self.edges, "edge")?.into_iter().collect(),
+            edges: pairs(&self.edges, "edge")?
+                .into_iter()
+                .map(|(k, v)| match Sampler::parse(&v) {
+                    Ok(s) => Ok((k, s)),
+                    Err(e) => user_bail!("--edge {k}={v}: {e}"),
+                })
+                .collect::<anyhow::Result<_>>()?,
             fibers,
             seed: self.seed,
-            method: method.to_string(),
+            method,
             precision: self.precision,
         })
     }

@@ -23,6 +23,7 @@
 //! ```
 
 use super::RunKey;
+use crate::lift::Sampler;
 use crate::real::Precision;
 use crate::run::RunSpec;
 use crate::train::MethodConfig;
@@ -193,6 +194,9 @@ impl Experiment {
             .iter()
             .find(|f| f.name == key.family)
             .ok_or_else(|| Error::invalid("experiment", format!("no family \"{}\"", key.family)))?;
+        let sampler = |s: &str| {
+            Sampler::parse(s).map_err(|m| Error::invalid(format!("family \"{}\"", family.name), m))
+        };
         let mut method = MethodConfig::parse(&self.method)?;
         match &mut method {
             MethodConfig::Flow(c) => c.target = self.epsilon,
@@ -203,10 +207,14 @@ impl Experiment {
             data: self.data.clone(),
             standardize: self.standardize,
             size: key.size,
-            sampler: family.sampler.clone(),
-            edges: family.edges.clone(),
+            sampler: sampler(&family.sampler)?,
+            edges: family
+                .edges
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), sampler(v)?)))
+                .collect::<Result<_>>()?,
             seed: key.seed,
-            method: method.to_string(),
+            method,
             precision: self.precision,
             ..RunSpec::default()
         })
