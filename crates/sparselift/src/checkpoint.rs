@@ -56,7 +56,9 @@ const META_KEY: &str = "sparselift";
 /// A network, its parameters and the state of the run that produced them.
 #[derive(Clone, Debug)]
 pub struct Checkpoint<T> {
+    /// The lifted network: base module and lift.
     pub network: Network,
+    /// Its parameters, in the engine's layout.
     pub theta: Vec<T>,
     /// Caller-defined JSON state (configuration, a serialised trainer, …). Numbers in
     /// long arrays must be exactly representable as `f64` (they are stored as F64).

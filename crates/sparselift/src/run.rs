@@ -4,7 +4,7 @@
 //! * `checkpoint.safetensors` — network, `θ`, the spec and the trainer state, rewritten
 //!   atomically every `checkpoint_every` steps (and at the end), so a killed run resumed
 //!   with [`resume`] ends **bit-identically** to an uninterrupted one;
-//! * `trajectory.jsonl` — one [`Record`](crate::train::Record) per line (log-spaced in time),
+//! * `trajectory.jsonl` — one [`crate::train::Record`] per line (log-spaced in time),
 //!   rewritten with each checkpoint;
 //! * `result.json` — the [`RunOutcome`] at the end.
 //!
@@ -120,27 +120,40 @@ pub struct RunOutcome {
     pub status: StatusKind,
     /// Why a run timed out or diverged.
     pub detail: String,
+    /// The final network scored on the training set.
     pub train: Evaluation,
+    /// The final network scored on the test set, if the data has one.
     pub test: Option<Evaluation>,
     /// The smallest training criterion seen along the trajectory.
     #[serde(with = "crate::float::scalar")]
     pub min_criterion: f64,
     /// Flow time (Σ lr for discrete methods) at which the criterion first reached ε.
     pub time_to_target: Option<f64>,
+    /// Evaluations of the gradient (full-batch or mini-batch).
     pub grad_evals: u64,
+    /// Accepted steps of the integrator or optimiser.
     pub steps: u64,
+    /// Flow time reached (Σ lr for discrete methods).
     pub t: f64,
+    /// Length of the path of `θ`: the sum of `‖Δθ‖` over accepted steps.
     #[serde(with = "crate::float::scalar")]
     pub path_length: f64,
     /// `‖θ − θ(0)‖ / ‖θ(0)‖` (docs/semantics.md §5 parameter movement).
     #[serde(with = "crate::float::scalar")]
     pub movement: f64,
+    /// Scalar parameters of the lifted network (the length of `θ`).
     pub params: u64,
+    /// Lifted edges.
     pub edges: u64,
+    /// Forward FLOPs per sample.
     pub flops_per_sample: u64,
+    /// Bytes of `θ` in the run's precision.
     pub param_bytes: u64,
+    /// Bytes of the lift's edge indices.
     pub index_bytes: u64,
+    /// Wall-clock seconds of training, summed over resumed parts.
     pub wall_s: f64,
+    /// The trajectory (also in `trajectory.jsonl`).
     #[serde(skip)]
     pub records: Vec<Record>,
 }

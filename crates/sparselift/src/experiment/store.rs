@@ -125,6 +125,7 @@ impl RunStore {
 pub struct Loaded {
     /// Records in file order, identical duplicates removed.
     pub records: Vec<RunRecord>,
+    /// One line per skipped line: where it was and why.
     pub warnings: Vec<String>,
 }
 
@@ -157,12 +158,14 @@ pub fn finished(dir: impl AsRef<Path>) -> Result<HashSet<RunKey>> {
 }
 
 /// What [`merge`] did.
+/// What a merge of results files did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct MergeStats {
     /// Distinct runs written.
     pub runs: usize,
     /// Identical duplicate lines dropped.
     pub duplicates: usize,
+    /// What was skipped while reading the inputs, one line each.
     pub warnings: Vec<String>,
 }
 
