@@ -10,9 +10,11 @@
 //! ```
 //! use sparselift::prelude::*;
 //!
-//! // The base module: 64 pixels → one scalar hidden vertex → 10 class logits.
-//! let module = mlp(&MlpConfig { input: 64, hidden: 1, output: 10, ..Default::default() })?;
-//! // Its random sparse lift: 64 hidden neurons, each reading 16 random pixels.
+//! // The base module: 64 pixels → two scalar hidden vertices → 10 class logits.
+//! let module = mlp(&MlpConfig { input: 64, hidden: 2, output: 10, ..Default::default() })?;
+//! // Its random sparse lift: two hidden layers of 64 neurons, each neuron of the second
+//! // reading 16 random neurons of the first (edges touching the size-1 input and output
+//! // fibers stay dense).
 //! let lift = LiftSpec::new(64, Sampler::InDegree(16)).seed(1).sample(&module)?;
 //! println!("{}", lift.stats(&module));
 //! let network = Network::new(module, lift)?;

@@ -43,6 +43,7 @@ pub trait ElementwiseUnit: Unit {
     /// `φ'(z)` from `y = φ(z)`, where [`ElementwiseUnit::FROM_OUTPUT`]; bit for bit
     /// [`ElementwiseUnit::dphi`]`(z)`. By default `φ'(y)`, right for activations that
     /// keep the sign of `z` and test only that.
+    #[inline(always)]
     fn dphi_from_output<T: Real>(y: T) -> T {
         Self::dphi(y)
     }

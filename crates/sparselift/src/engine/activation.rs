@@ -39,7 +39,7 @@ macro_rules! per_activation_arms {
 
 pub(crate) use {per_activation, per_activation_arms};
 
-/// `φ(z)` of unit `U`.
+/// `φ(z)` of unit `U`, inlined into each instruction-set variant of the kernels.
 #[inline(always)]
 pub(crate) fn phi<U: crate::activation::ElementwiseUnit, T: Real>(z: T) -> T {
     U::phi(z)
