@@ -3,7 +3,7 @@
 use super::edge::{EdgePass, Fused};
 use super::plan::Plan;
 use super::{activation, buffer, Network};
-use crate::activation::{Family, Joint, Product};
+use crate::activation::{Elementwise, Family, Joint, Product};
 use crate::module::Role;
 use crate::Real;
 use std::sync::Arc;
@@ -246,9 +246,11 @@ impl Network {
             let bias = step.bias;
             let z = &ws.z[v];
             // What φ' reads: y where it can, since a fused forward stores no z.
-            let at = match vert.activation.elementwise() {
-                Some(a) if a.derivative_from_output() => &ws.y[v],
-                _ => &z[0],
+            let from_output = |a: Elementwise| a.derivative_from_output();
+            let at = if vert.activation.elementwise().is_some_and(from_output) {
+                &ws.y[v]
+            } else {
+                &z[0]
             };
             match vert.activation.family() {
                 _ if step.dz_done => {}
