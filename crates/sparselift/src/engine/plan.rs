@@ -262,9 +262,10 @@ pub struct PlanTable<'a> {
 
 impl fmt::Display for PlanTable<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (plan, net, s) = (self.plan, self.net, self.bytes_per_scalar as u64);
+        let (plan, net, s) = (self.plan, self.net, self.bytes_per_scalar as f64);
         let m = &net.module;
-        let b = plan.batch as u64;
+        // In f64: display figures, and no product of sizes can overflow.
+        let b = plan.batch as f64;
         writeln!(
             f,
             "plan at batch {}: {} base edges, {} lifted edges",
@@ -281,7 +282,7 @@ impl fmt::Display for PlanTable<'_> {
             "{:<16} {:>10}  {:<8} {:<14} {:<30} {:>12} {:>12}",
             "edge", "lifted", "forward", "backward", "fused", "fwd flops", "fwd bytes"
         )?;
-        let (mut flops, mut bytes) = (0u64, 0u64);
+        let (mut flops, mut bytes) = (0.0, 0.0);
         for (e, step) in plan.edges.iter().enumerate() {
             let edge = m.edge(e);
             let bip = net.lift.edge(e);
@@ -322,16 +323,16 @@ impl fmt::Display for PlanTable<'_> {
                 ));
             }
             let (ns, nz) = net.numels(e);
-            let edges = bip.num_edges() as u64;
-            let step_flops = net.kernels[e].flops(nz) * edges * b;
+            let edges = bip.num_edges() as f64;
+            let step_flops = net.kernels[e].flops(nz) as f64 * edges * b;
             // Each operand once: weights, the source and target buffers, CSR indices.
             let index = match step.route {
-                Route::Gather => 4 * (edges + bip.n_dst() as u64 + 1),
-                Route::Gemm(_) | Route::PerEdge => 0,
+                Route::Gather => 4.0 * (edges + bip.n_dst() as f64 + 1.0),
+                Route::Gemm(_) | Route::PerEdge => 0.0,
             };
             let step_bytes = s
-                * (edge.weight_numel() as u64 * edges
-                    + (bip.n_src() * ns + bip.n_dst() * nz) as u64 * b)
+                * (edge.weight_numel() as f64 * edges
+                    + (bip.n_src() as f64 * ns as f64 + bip.n_dst() as f64 * nz as f64) * b)
                 + index;
             flops += step_flops;
             bytes += step_bytes;
@@ -375,13 +376,13 @@ impl fmt::Display for PlanTable<'_> {
 }
 
 /// `x` with an SI prefix: `1.23 G`.
-fn human(x: u64) -> String {
+fn human(x: f64) -> String {
     let (v, p) = match x {
-        x if x >= 1_000_000_000_000 => (x as f64 / 1e12, " T"),
-        x if x >= 1_000_000_000 => (x as f64 / 1e9, " G"),
-        x if x >= 1_000_000 => (x as f64 / 1e6, " M"),
-        x if x >= 1_000 => (x as f64 / 1e3, " k"),
-        x => return x.to_string(),
+        x if x >= 1e12 => (x / 1e12, " T"),
+        x if x >= 1e9 => (x / 1e9, " G"),
+        x if x >= 1e6 => (x / 1e6, " M"),
+        x if x >= 1e3 => (x / 1e3, " k"),
+        x => return format!("{x:.0}"),
     };
     format!("{v:.2}{p}")
 }
