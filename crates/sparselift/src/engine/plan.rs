@@ -15,6 +15,22 @@
 //! `φ` (and the vertex's bias) on each finished tile, where `φ'` can be read from the
 //! output, so that pre-activation is never stored; the backward sweep that completes a
 //! source's `∂L/∂y` multiplies it by `φ'` (and sums the bias gradient) in registers.
+//!
+//! ```
+//! use sparselift::prelude::*;
+//! use sparselift::engine::Workspace;
+//!
+//! let module = mlp(&MlpConfig { input: 64, hidden: 2, output: 10, ..Default::default() })?;
+//! let lift = LiftSpec::new(1024, Sampler::InDegree(32)).seed(1).sample(&module)?;
+//! let net = Network::new(module, lift)?;
+//! let ws: Workspace<f32> = Workspace::new(&net, 256);
+//! assert_eq!(ws.plan().batch(), 256);
+//! let table = ws.plan().table(&net, 4).to_string();
+//! // The sparse edge between the hidden layers gathers forward and sweeps backward.
+//! let h12 = table.lines().find(|l| l.starts_with("h1->h2")).unwrap();
+//! assert!(h12.contains("gather") && h12.contains("sweep"), "{table}");
+//! # Ok::<(), sparselift::Error>(())
+//! ```
 
 use super::Network;
 use crate::activation::{Elementwise, Family};
