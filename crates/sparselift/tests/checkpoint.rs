@@ -43,6 +43,16 @@ fn sparse_mlp() -> Network {
     Network::new(module.clone(), Lift::new(&module, fibers, edges).unwrap()).unwrap()
 }
 
+/// [`sparse_mlp`] with `θ` initialised from `seed` and no run state.
+fn stateless_checkpoint(seed: u64) -> Checkpoint<f32> {
+    let net = sparse_mlp();
+    Checkpoint {
+        theta: net.init::<f32>(seed),
+        network: net,
+        state: serde_json::Value::Null,
+    }
+}
+
 fn temp(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("sparselift-test-{}-{name}", std::process::id()))
 }
@@ -77,12 +87,7 @@ fn save_then_load_gives_the_same_network_parameters_and_state() {
 
 #[test]
 fn damaged_files_are_errors_naming_the_file() {
-    let net = sparse_mlp();
-    let ckpt = Checkpoint {
-        theta: net.init::<f32>(4),
-        network: net,
-        state: serde_json::Value::Null,
-    };
+    let ckpt = stateless_checkpoint(4);
     let path = temp("damaged.safetensors");
     ckpt.save(&path).unwrap();
     let bytes = std::fs::read(&path).unwrap();
@@ -108,12 +113,7 @@ fn checkpoint_loads_in_python_safetensors_with_documented_names_and_shapes() {
         println!("skipped: python3 with the `safetensors` and `numpy` packages is not available (.ci/run installs them)");
         return;
     }
-    let net = sparse_mlp();
-    let ckpt = Checkpoint {
-        theta: net.init::<f32>(2),
-        network: net,
-        state: serde_json::Value::Null,
-    };
+    let ckpt = stateless_checkpoint(2);
     let path = temp("python.safetensors");
     ckpt.save(&path).unwrap();
     let script = "import sys, json\nfrom safetensors.numpy import load_file\nt = load_file(sys.argv[1])\n\
@@ -177,12 +177,7 @@ fn patch(path: &Path, from: &str, to: &str) {
 
 #[test]
 fn unknown_format_versions_and_precisions_are_clear_errors() {
-    let net = sparse_mlp();
-    let ckpt = Checkpoint {
-        theta: net.init::<f32>(4),
-        network: net,
-        state: serde_json::Value::Null,
-    };
+    let ckpt = stateless_checkpoint(4);
     let path = temp("versions.safetensors");
     let load = || Checkpoint::<f64>::load(&path).unwrap_err();
 
