@@ -162,3 +162,20 @@ fn a_sweep_directory_is_not_overwritten_without_resume() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--resume"));
 }
+
+#[test]
+fn a_sweep_continues_whatever_spelling_stored_its_experiment_but_not_another_experiment() {
+    let t = Temp::new("spelling");
+    let dir = t.out("d");
+    succeed(t.sweep(&dir).args(["--shard", "0/6"]));
+    let stored = dir.join("experiment.toml");
+    // The same experiment as an earlier version or a hand would write it.
+    let respelled = EXPERIMENT.replace("witness:m=2,n=32", "witness:n=32, m=2");
+    std::fs::write(&stored, &respelled).unwrap();
+    succeed(t.sweep(&dir).args(["--shard", "1/6", "--resume"]));
+
+    std::fs::write(&stored, EXPERIMENT.replace("seeds = 5", "seeds = 6")).unwrap();
+    let out = t.sweep(&dir).args(["--resume"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("different experiment"));
+}

@@ -53,6 +53,7 @@ pub mod report;
 pub mod rng;
 pub mod run;
 mod simd;
+mod text;
 pub mod train;
 pub mod zoo;
 

@@ -15,5 +15,5 @@ pub use crate::train::{
     train, BatchObjective, Evaluation, MethodConfig, Objective, Outcome, Progress, Status,
     Supervised, Trained, Trainer,
 };
-pub use crate::zoo::{mlp, resmlp, MlpConfig, ResMlpConfig};
+pub use crate::zoo::{mlp, resmlp, MlpConfig, ModuleRef, ResMlpConfig};
 pub use crate::{Error, Real, Result};

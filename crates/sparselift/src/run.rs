@@ -13,8 +13,8 @@
 //! use sparselift::run::{train, RunOptions, RunSpec};
 //!
 //! let spec = RunSpec {
-//!     module: "zoo:mlp?input=8&hidden=1&output=1".into(),
-//!     data: "witness:m=2,n=64".into(),
+//!     module: "zoo:mlp?input=8&hidden=1&output=1".parse()?,
+//!     data: "witness:m=2,n=64".parse()?,
 //!     size: 16,
 //!     sampler: Sampler::InDegree(4),
 //!     method: "flow:t=100,target=1e-2".parse()?,
@@ -26,13 +26,14 @@
 //! ```
 
 use crate::checkpoint::Checkpoint;
-use crate::data::{DataSource, Dataset, Standardizer};
+use crate::data::{DataSource, Dataset, Standardizer, WitnessSpec};
 use crate::engine::Network;
 use crate::lift::{LiftSpec, Sampler};
 use crate::module::Module;
 use crate::real::Precision;
 use crate::train::{Evaluation, MethodConfig, Record, Status, StatusKind, Supervised, Trainer};
-use crate::{atomic, zoo, Error, Real, Result};
+use crate::zoo::ModuleRef;
+use crate::{atomic, Error, Real, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -43,9 +44,11 @@ use std::time::Instant;
 #[serde(default, deny_unknown_fields)]
 pub struct RunSpec {
     /// The base module: `zoo:NAME?k=v&…` or a module file.
-    pub module: String,
+    #[serde(with = "crate::text")]
+    pub module: ModuleRef,
     /// The data: `digits`, `witness:m=…,n=…`, or a file (see [`DataSource`]).
-    pub data: String,
+    #[serde(with = "crate::text")]
+    pub data: DataSource,
     /// Fraction of a data file held out for testing (digits and witness tasks have their
     /// own test sets).
     pub test_fraction: f64,
@@ -54,17 +57,17 @@ pub struct RunSpec {
     /// Lift size `n` (fiber of every hidden vertex).
     pub size: u32,
     /// Sampler of every base edge, e.g. `in-degree:16` or `dense`.
-    #[serde(with = "text")]
+    #[serde(with = "crate::text")]
     pub sampler: Sampler,
     /// Per-base-edge sampler overrides.
-    #[serde(with = "text_values")]
+    #[serde(with = "crate::text::values")]
     pub edges: BTreeMap<String, Sampler>,
     /// Per-vertex fiber-size overrides.
     pub fibers: BTreeMap<String, u32>,
     /// Seed of the lift, the initialisation and the data split.
     pub seed: u64,
     /// The method, e.g. `flow:t=1000,target=1e-3` or `adam:lr=1e-3,batch=64,epochs=20`.
-    #[serde(with = "text")]
+    #[serde(with = "crate::text")]
     pub method: MethodConfig,
     /// The precision the run computes in.
     pub precision: Precision,
@@ -73,8 +76,17 @@ pub struct RunSpec {
 impl Default for RunSpec {
     fn default() -> Self {
         RunSpec {
-            module: "zoo:mlp".into(),
-            data: "witness:m=8,n=512".into(),
+            module: ModuleRef::Zoo {
+                name: "mlp".into(),
+                settings: Vec::new(),
+            },
+            data: DataSource::Witness(WitnessSpec {
+                m: 8,
+                n: 512,
+                noise: 0.0,
+                seed: 0,
+                test_n: None,
+            }),
             test_fraction: 0.2,
             standardize: false,
             size: 64,
@@ -185,8 +197,7 @@ impl RunSpec {
 
     /// The data as `(train, test)` for `module`.
     pub fn datasets(&self, module: &Module) -> Result<(Dataset, Option<Dataset>)> {
-        let source = DataSource::parse(&self.data)?;
-        let (mut train, test) = match &source {
+        let (mut train, test) = match &self.data {
             DataSource::Witness(w) => {
                 let (tr, te) = w.generate(module)?;
                 (tr, (!te.is_empty()).then_some(te))
@@ -207,13 +218,13 @@ impl RunSpec {
         Ok((train, test))
     }
 
-    /// The samples of `data` (a `--data` string) to score this run's network on: the whole
+    /// The samples of `data` to score this run's network on: the whole
     /// of a file or of the digits set, without the run's train/test split; a witness task's
     /// test samples if it has any, else its training samples. When the run standardises its
     /// inputs, they are standardised with the statistics of the run's own training set,
     /// which the network was trained on.
-    pub fn scoring_set(&self, data: &str, module: &Module) -> Result<Dataset> {
-        let mut set = match DataSource::parse(data)? {
+    pub fn scoring_set(&self, data: &DataSource, module: &Module) -> Result<Dataset> {
+        let mut set = match data {
             DataSource::Witness(w) => {
                 let (train, test) = w.generate(module)?;
                 if test.is_empty() {
@@ -240,7 +251,7 @@ impl RunSpec {
         let net = match net {
             Some(n) => n,
             None => {
-                let module = zoo::resolve(&self.module)?;
+                let module = self.module.resolve()?;
                 let lift = self.lift_spec()?.sample(&module)?;
                 Network::new(module, lift)?
             }
@@ -421,59 +432,6 @@ fn jsonl(records: &[Record]) -> String {
         .collect()
 }
 
-/// Serde of a typed field through its `Display` and `FromStr`: stored as the string the
-/// command line takes.
-mod text {
-    use serde::{de, Deserialize, Deserializer, Serializer};
-    use std::fmt::Display;
-    use std::str::FromStr;
-
-    pub fn serialize<T: Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(value)
-    }
-
-    pub fn deserialize<'de, T, D>(d: D) -> Result<T, D::Error>
-    where
-        T: FromStr,
-        T::Err: Display,
-        D: Deserializer<'de>,
-    {
-        String::deserialize(d)?.parse().map_err(de::Error::custom)
-    }
-}
-
-/// [`text`] for the values of a map.
-mod text_values {
-    use serde::{de, Deserialize, Deserializer, Serializer};
-    use std::collections::BTreeMap;
-    use std::fmt::Display;
-    use std::str::FromStr;
-
-    pub fn serialize<T: Display, S: Serializer>(
-        map: &BTreeMap<String, T>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        s.collect_map(map.iter().map(|(k, v)| (k, v.to_string())))
-    }
-
-    pub fn deserialize<'de, T, D>(d: D) -> Result<BTreeMap<String, T>, D::Error>
-    where
-        T: FromStr,
-        T::Err: Display,
-        D: Deserializer<'de>,
-    {
-        BTreeMap::<String, String>::deserialize(d)?
-            .into_iter()
-            .map(|(k, v)| {
-                let value = v
-                    .parse()
-                    .map_err(|e| de::Error::custom(format!("`{k}`: {e}")))?;
-                Ok((k, value))
-            })
-            .collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -498,7 +456,26 @@ mod tests {
         assert_eq!(spec.edges["h2->out"], Sampler::ErdosRenyi(0.25));
         assert!(matches!(&spec.method, MethodConfig::Flow(c) if c.t_max == 1000.0));
         assert_eq!(spec.precision, Precision::F64);
+        assert_eq!(spec.data, DataSource::Digits);
+        assert!(
+            matches!(&spec.module, ModuleRef::Zoo { name, settings } if name == "mlp" && settings.len() == 3)
+        );
         assert_eq!(serde_json::to_value(&spec).unwrap(), stored);
+
+        let mut witness = stored.clone();
+        witness["data"] = "witness:n=64, m=2".into();
+        let spec: RunSpec = serde_json::from_value(witness).unwrap();
+        assert_eq!(
+            serde_json::to_value(&spec).unwrap()["data"],
+            "witness:m=2,n=64"
+        );
+
+        let mut bad_module = stored.clone();
+        bad_module["module"] = "zoo:mlp?hiden=2".into();
+        let err = serde_json::from_value::<RunSpec>(bad_module)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown parameter"), "{err}");
 
         let mut bad = stored;
         bad["edges"]["h1->h2"] = "sparse".into();
@@ -509,5 +486,18 @@ mod tests {
             err.contains("h1->h2") && err.contains("unknown sampler"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_value_the_text_cannot_express_is_refused_when_stored() {
+        let spec = RunSpec {
+            data: DataSource::Csv {
+                path: "d.csv".into(),
+                options: crate::data::CsvOptions::label(crate::data::Column::Name("3".into())),
+            },
+            ..RunSpec::default()
+        };
+        let err = serde_json::to_string(&spec).unwrap_err().to_string();
+        assert!(err.contains("does not read back"), "{err}");
     }
 }

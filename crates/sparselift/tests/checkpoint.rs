@@ -207,8 +207,8 @@ fn unknown_format_versions_and_precisions_are_clear_errors() {
 fn resuming_a_run_of_unknown_precision_is_a_clear_error() {
     let dir = temp("resume-precision");
     let spec = RunSpec {
-        module: "zoo:mlp?input=8&hidden=1&output=1".into(),
-        data: "witness:m=2,n=16".into(),
+        module: "zoo:mlp?input=8&hidden=1&output=1".parse().unwrap(),
+        data: "witness:m=2,n=16".parse().unwrap(),
         size: 4,
         method: "flow:t=1".parse().unwrap(),
         ..RunSpec::default()

@@ -25,8 +25,8 @@ use std::path::PathBuf;
 fn runs() -> Vec<(&'static str, RunSpec)> {
     let spec =
         |module: &str, data: &str, size: u32, sampler: &str, method: &str, p: &str| RunSpec {
-            module: module.into(),
-            data: data.into(),
+            module: module.parse().unwrap(),
+            data: data.parse().unwrap(),
             size,
             sampler: sampler.parse().unwrap(),
             method: method.parse().unwrap(),

@@ -39,7 +39,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         })?,
     };
     let data = match args.data {
-        Some(d) => spec.scoring_set(&d, ckpt.network.module())?,
+        Some(d) => spec.scoring_set(&d.parse()?, ckpt.network.module())?,
         None => {
             let (train, test) = spec.datasets(ckpt.network.module())?;
             test.unwrap_or(train)

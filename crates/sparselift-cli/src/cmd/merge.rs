@@ -2,7 +2,8 @@
 
 use super::print_stdout;
 use crate::user_bail;
-use sparselift::experiment::{store, sweep::EXPERIMENT_FILE};
+use sparselift::experiment::store;
+use sparselift::experiment::sweep::{stored_experiment, EXPERIMENT_FILE};
 use std::path::PathBuf;
 
 /// Arguments of `sparselift merge`.
@@ -18,13 +19,9 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let read = |d: &PathBuf| {
-        std::fs::read_to_string(d.join(EXPERIMENT_FILE))
-            .map_err(|e| sparselift::Error::io(d.join(EXPERIMENT_FILE), e))
-    };
-    let first = read(&args.dirs[0])?;
+    let first = stored_experiment(&args.dirs[0])?;
     for d in &args.dirs[1..] {
-        if read(d)? != first {
+        if stored_experiment(d)? != first {
             user_bail!(
                 "{} holds a different experiment than {}: only shards of one sweep merge",
                 d.display(),
@@ -36,7 +33,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for w in &stats.warnings {
         eprintln!("warning: {w}");
     }
-    sparselift::atomic::write(&args.out.join(EXPERIMENT_FILE), first.as_bytes())?;
+    sparselift::atomic::write(&args.out.join(EXPERIMENT_FILE), first.to_toml()?.as_bytes())?;
     let summary = sparselift::report::from_sweep_dir(&args.out)?;
     print_stdout(&format!(
         "merged {} runs ({} duplicates)\n{}\n{}\n",

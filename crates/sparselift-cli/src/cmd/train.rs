@@ -119,8 +119,8 @@ impl Args {
             fibers.insert(k, n);
         }
         Ok(RunSpec {
-            module: self.module.clone().unwrap_or_default(),
-            data: self.data.clone(),
+            module: self.module.as_deref().unwrap_or_default().parse()?,
+            data: self.data.parse()?,
             test_fraction: self.test_fraction,
             standardize: self.standardize,
             size: self.size,

@@ -24,6 +24,7 @@
 //! # Ok::<(), sparselift::Error>(())
 //! ```
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -143,6 +144,89 @@ impl FromStr for DataSource {
             });
         }
         Err(bad("cannot tell the format from the name".to_string()).with_hint(FORMS))
+    }
+}
+
+/// The text a source is read from, in a canonical form: `parse(s.to_string()) == s` for
+/// every source `parse` returns (options at their defaults are left out). A source built in
+/// Rust that the text cannot express — a header named like a number, a path with a comma —
+/// prints as a text that reads back differently; [`crate::run::RunSpec`] refuses to store it.
+impl fmt::Display for DataSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DataSource::Digits => write!(f, "digits"),
+            DataSource::Witness(w) => {
+                write!(f, "witness:m={},n={}", w.m, w.n)?;
+                if w.noise != 0.0 {
+                    write!(f, ",noise={}", w.noise)?;
+                }
+                if w.seed != 0 {
+                    write!(f, ",seed={}", w.seed)?;
+                }
+                match w.test_n {
+                    Some(t) => write!(f, ",test={t}"),
+                    None => Ok(()),
+                }
+            }
+            DataSource::Csv { path, options } => {
+                write!(f, "{}", path.display())?;
+                let defaults = parse_csv_options("", path).unwrap_or_default();
+                let mut items = Vec::new();
+                if options.target != defaults.target {
+                    items.push(match &options.target {
+                        CsvTarget::Classes(c) => format!("label={}", column_text(c)),
+                        CsvTarget::Regression(cs) => {
+                            let cs: Vec<String> = cs.iter().map(column_text).collect();
+                            format!("target={}", cs.join("+"))
+                        }
+                    });
+                }
+                if options.delimiter != defaults.delimiter {
+                    if let Some(d) = options.delimiter {
+                        items.push(format!("delimiter={}", delimiter_text(d)));
+                    }
+                }
+                if options.header != defaults.header {
+                    items.push(format!("header={}", header_text(options.header)));
+                }
+                if items.is_empty() {
+                    return Ok(());
+                }
+                write!(f, ":{}", items.join(","))
+            }
+            DataSource::Npy { x, y } => write!(f, "{},{}", x.display(), y.display()),
+            DataSource::Idx { images, labels } => match idx_labels_path(images) {
+                Some(implied) if implied == *labels => write!(f, "{}", images.display()),
+                _ => write!(f, "{},{}", images.display(), labels.display()),
+            },
+        }
+    }
+}
+
+fn column_text(c: &Column) -> String {
+    match c {
+        Column::Index(i) => i.to_string(),
+        Column::Name(name) => name.clone(),
+        Column::Last => "last".to_string(),
+    }
+}
+
+fn delimiter_text(d: u8) -> String {
+    match d {
+        b',' => "comma".to_string(),
+        b'\t' => "tab".to_string(),
+        b';' => "semicolon".to_string(),
+        b' ' => "space".to_string(),
+        b'|' => "pipe".to_string(),
+        _ => char::from(d).to_string(),
+    }
+}
+
+fn header_text(h: Header) -> &'static str {
+    match h {
+        Header::Auto => "auto",
+        Header::Present => "yes",
+        Header::Absent => "no",
     }
 }
 

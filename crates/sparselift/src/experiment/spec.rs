@@ -23,10 +23,12 @@
 //! ```
 
 use super::RunKey;
+use crate::data::DataSource;
 use crate::lift::Sampler;
 use crate::real::Precision;
 use crate::run::RunSpec;
 use crate::train::MethodConfig;
+use crate::zoo::ModuleRef;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -44,11 +46,14 @@ pub struct Experiment {
     pub description: String,
     /// The base module: `zoo:NAME?k=v&…` or a module file (relative to the experiment
     /// file's directory).
-    pub module: String,
+    #[serde(with = "crate::text")]
+    pub module: ModuleRef,
     /// The task: `witness:m=…,n=…` or any data source `sparselift train --data` takes.
-    pub data: String,
+    #[serde(with = "crate::text")]
+    pub data: DataSource,
     /// The method, as for `sparselift train --method`; its target is set to `epsilon`.
-    pub method: String,
+    #[serde(with = "crate::text")]
+    pub method: MethodConfig,
     /// Success threshold ε on the criterion (normalised MSE for regression).
     pub epsilon: f64,
     /// Failure probability δ: the learning number is the size from which the success
@@ -78,12 +83,13 @@ pub struct Family {
     /// The family's name in records, tables and plots (unique within the experiment).
     pub name: String,
     /// Sampler of every base edge (edges into or out of a size-1 fiber are dense).
-    pub sampler: String,
+    #[serde(with = "crate::text")]
+    pub sampler: Sampler,
     /// Lift sizes `n`.
     pub sizes: Vec<u32>,
     /// Per-base-edge sampler overrides.
-    #[serde(default)]
-    pub edges: BTreeMap<String, String>,
+    #[serde(default, with = "crate::text::values")]
+    pub edges: BTreeMap<String, Sampler>,
 }
 
 impl Experiment {
@@ -108,10 +114,8 @@ impl Experiment {
     pub fn load(path: &Path) -> Result<Experiment> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let mut exp = Experiment::from_toml(&text, &path.display().to_string())?;
-        if !exp.module.starts_with("zoo:") && Path::new(&exp.module).is_relative() {
-            if let Some(dir) = path.parent() {
-                exp.module = dir.join(&exp.module).display().to_string();
-            }
+        if let Some(dir) = path.parent() {
+            exp.module = exp.module.relative_to(dir);
         }
         Ok(exp)
     }
@@ -163,12 +167,13 @@ impl Experiment {
                     "sizes are fiber sizes, at least 1",
                 );
             }
-            crate::lift::Sampler::parse(&f.sampler)
-                .map_err(|m| Error::invalid(path, format!("family \"{}\": {m}", f.name)))?;
         }
-        MethodConfig::parse(&self.method)?.validate()?;
-        crate::data::DataSource::parse(&self.data)?;
-        Ok(())
+        self.method.validate()
+    }
+
+    /// The experiment as TOML, as [`Experiment::from_toml`] reads it back.
+    pub fn to_toml(&self) -> Result<String> {
+        toml::to_string(self).map_err(|e| Error::invalid("experiment", e.to_string()))
     }
 
     /// Every run of the experiment, in canonical order (family, size, seed).
@@ -194,10 +199,7 @@ impl Experiment {
             .iter()
             .find(|f| f.name == key.family)
             .ok_or_else(|| Error::invalid("experiment", format!("no family \"{}\"", key.family)))?;
-        let sampler = |s: &str| {
-            Sampler::parse(s).map_err(|m| Error::invalid(format!("family \"{}\"", family.name), m))
-        };
-        let mut method = MethodConfig::parse(&self.method)?;
+        let mut method = self.method.clone();
         match &mut method {
             MethodConfig::Flow(c) => c.target = self.epsilon,
             MethodConfig::Descent { descent, .. } => descent.target = self.epsilon,
@@ -207,12 +209,8 @@ impl Experiment {
             data: self.data.clone(),
             standardize: self.standardize,
             size: key.size,
-            sampler: sampler(&family.sampler)?,
-            edges: family
-                .edges
-                .iter()
-                .map(|(k, v)| Ok((k.clone(), sampler(v)?)))
-                .collect::<Result<_>>()?,
+            sampler: family.sampler.clone(),
+            edges: family.edges.clone(),
             seed: key.seed,
             method,
             precision: self.precision,

@@ -68,6 +68,14 @@ pub fn record(key: &RunKey, o: &RunOutcome) -> RunRecord {
     r
 }
 
+/// The experiment a sweep directory holds, as [`sweep`] stored it (a module file's path
+/// already taken relative to the experiment file it came from).
+pub fn stored_experiment(dir: &Path) -> Result<Experiment> {
+    let path = dir.join(EXPERIMENT_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    Experiment::from_toml(&text, &path.display().to_string())
+}
+
 /// Runs `exp` into `dir`; `progress(done, total, record)` is called after each run.
 pub fn sweep(
     exp: &Experiment,
@@ -77,14 +85,18 @@ pub fn sweep(
 ) -> Result<SweepCounts> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let exp_path = dir.join(EXPERIMENT_FILE);
-    let text = toml::to_string(exp).expect("experiments serialise");
+    let text = exp.to_toml()?;
     match std::fs::read_to_string(&exp_path) {
-        Ok(old) if old != text && !old.is_empty() => {
-            return Err(Error::invalid(
-                dir.display().to_string(),
-                "holds runs of a different experiment",
-            )
-            .with_hint("choose another --out directory, or delete this one"));
+        // Compared as experiments, not as text: a file written by an earlier version (or
+        // spelled differently) still continues the same sweep.
+        Ok(old) if !old.is_empty() => {
+            if stored_experiment(dir).ok().as_ref() != Some(exp) {
+                return Err(Error::invalid(
+                    dir.display().to_string(),
+                    "holds runs of a different experiment",
+                )
+                .with_hint("choose another --out directory, or delete this one"));
+            }
         }
         _ => crate::atomic::write(&exp_path, text.as_bytes())?,
     }

@@ -40,8 +40,8 @@ mod render;
 
 use crate::atomic;
 use crate::data::DataSource;
-use crate::experiment::sweep::EXPERIMENT_FILE;
-use crate::experiment::{store, Experiment, RunRecord, Summary};
+use crate::experiment::sweep::stored_experiment;
+use crate::experiment::{store, RunRecord, Summary};
 use crate::train::MethodConfig;
 use crate::{Error, Result};
 use std::path::Path;
@@ -136,8 +136,7 @@ pub fn write_report(
 /// Reads a sweep directory `dir` (its experiment file and runs, as written by
 /// [`sweep`](crate::experiment::sweep())) and writes its report there; returns the statistics.
 pub fn from_sweep_dir(dir: &Path) -> Result<Summary> {
-    let exp_path = dir.join(EXPERIMENT_FILE);
-    let exp = Experiment::load(&exp_path).map_err(|e| match e {
+    let exp = stored_experiment(dir).map_err(|e| match e {
         Error::Io { .. } => Error::invalid(
             dir.display().to_string(),
             "is not a sweep directory (no experiment.toml)",
@@ -158,16 +157,16 @@ pub fn from_sweep_dir(dir: &Path) -> Result<Summary> {
     );
     meta.description = exp.description.clone();
     meta.provenance = vec![
-        ("module".into(), exp.module.clone()),
-        ("data".into(), exp.data.clone()),
-        ("method".into(), exp.method.clone()),
+        ("module".into(), exp.module.to_string()),
+        ("data".into(), exp.data.to_string()),
+        ("method".into(), exp.method.to_string()),
         ("seeds per point".into(), exp.seeds.to_string()),
         ("precision".into(), exp.precision.to_string()),
     ];
-    if matches!(MethodConfig::parse(&exp.method)?, MethodConfig::Flow(_)) {
+    if matches!(exp.method, MethodConfig::Flow(_)) {
         meta.time_label = "gradient-flow time t".into();
     }
-    meta.loss_label = if matches!(DataSource::parse(&exp.data)?, DataSource::Witness(_)) {
+    meta.loss_label = if matches!(exp.data, DataSource::Witness(_)) {
         "normalised MSE".into()
     } else {
         "training criterion (normalised MSE or cross-entropy)".into()

@@ -25,7 +25,7 @@ mod reference;
 mod resmlp;
 
 pub use mlp::{mlp, MlpConfig};
-pub use reference::resolve;
+pub use reference::{resolve, ModuleRef};
 pub use resmlp::{resmlp, ResMlpConfig};
 
 use crate::module::{Activation, Module, MAX_NUMEL};

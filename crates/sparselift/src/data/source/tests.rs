@@ -177,3 +177,51 @@ fn load_dispatches_to_the_loaders() {
     let missing = parse("nowhere/images-idx3-ubyte");
     assert!(matches!(missing.load(), Err(Error::Io { .. })));
 }
+
+#[test]
+fn sources_print_canonically_and_read_back_the_same() {
+    for (text, canonical) in [
+        ("digits", "digits"),
+        ("witness:m=8,n=512", "witness:m=8,n=512"),
+        (
+            "witness:n=100, m=2, noise=0.25, seed=9, test=50",
+            "witness:m=2,n=100,noise=0.25,seed=9,test=50",
+        ),
+        ("data.csv", "data.csv"),
+        ("data.csv:target=last", "data.csv"),
+        (
+            "dir/iris.csv:label=species,delimiter=semicolon,header=yes",
+            "dir/iris.csv:label=species,delimiter=semicolon,header=yes",
+        ),
+        (
+            "d.csv:target=0+2+last,delimiter=#",
+            "d.csv:target=0+2+last,delimiter=#",
+        ),
+        ("d.tsv", "d.tsv"),
+        (
+            "d.tsv:delimiter=comma,header=no",
+            "d.tsv:delimiter=comma,header=no",
+        ),
+        ("d.txt:delimiter=tab", "d.txt:delimiter=tab"),
+        ("x.npy,y.npy", "x.npy,y.npy"),
+        ("train-images-idx3-ubyte.gz", "train-images-idx3-ubyte.gz"),
+        (
+            "train-images-idx3-ubyte,train-labels-idx1-ubyte",
+            "train-images-idx3-ubyte",
+        ),
+        ("imgs.bin,lbls.bin", "imgs.bin,lbls.bin"),
+    ] {
+        let source = parse(text);
+        assert_eq!(source.to_string(), canonical, "{text}");
+        assert_eq!(parse(canonical), source, "{text}");
+    }
+}
+
+#[test]
+fn a_source_the_text_cannot_express_prints_as_a_different_source() {
+    let numeric_header = DataSource::Csv {
+        path: "d.csv".into(),
+        options: CsvOptions::label(Column::Name("3".into())),
+    };
+    assert_ne!(parse(&numeric_header.to_string()), numeric_header);
+}
