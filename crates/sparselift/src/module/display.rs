@@ -39,7 +39,7 @@ impl Module {
                     to: to.clone(),
                     op: e.op.name().to_string(),
                     name: (!implied).then(|| e.name.clone()),
-                    out: (e.op == Op::Linear).then(|| e.weight_shape[0]),
+                    out: matches!(e.op, Op::Linear | Op::Readout).then(|| e.weight_shape[0]),
                     kernel: e.op.kernel_size().map(<[usize]>::to_vec),
                     sampler: e.sampler.as_ref().map(|s| s.to_string()),
                 }

@@ -263,6 +263,7 @@ impl ModuleSpec {
             "linear" => Op::Linear,
             "identity" => Op::Identity,
             "token_mix" => Op::TokenMix,
+            "readout" => Op::Readout,
             "conv" => {
                 let k = e.kernel.clone().ok_or_else(|| {
                     Error::invalid(at(), "conv edge without a kernel")
@@ -278,14 +279,20 @@ impl ModuleSpec {
                 Op::Conv(k)
             }
             other => {
-                return Err(Error::invalid(at(), format!("unknown op \"{other}\""))
-                    .with_hint("expected one of: scalar, linear, identity, token_mix, conv"))
+                return Err(
+                    Error::invalid(at(), format!("unknown op \"{other}\"")).with_hint(
+                        "expected one of: scalar, linear, identity, token_mix, conv, readout",
+                    ),
+                )
             }
         };
-        if e.out.is_some() && op != Op::Linear {
+        if e.out.is_some() && !matches!(op, Op::Linear | Op::Readout) {
             return Err(Error::invalid(
                 at(),
-                format!("field `out` is only for linear edges, not {}", op.name()),
+                format!(
+                    "field `out` is only for linear and readout edges, not {}",
+                    op.name()
+                ),
             )
             .with_hint("remove `out`, or make the edge op = \"linear\""));
         }

@@ -10,12 +10,14 @@
 mod conv;
 mod identity;
 mod linear;
+mod readout;
 mod scalar;
 mod token_mix;
 
 pub use conv::Conv;
 pub use identity::Identity;
 pub use linear::Linear;
+pub use readout::Readout;
 pub use scalar::Scalar;
 pub use token_mix::TokenMix;
 
@@ -37,6 +39,9 @@ pub enum Op {
     /// Same-padding convolution of a channel map with a kernel of the given (odd) size:
     /// one entry for 1-D (`[len]` maps), two for 2-D (`[h, w]` maps).
     Conv(Vec<usize>),
+    /// `w vec(y)`, `w ∈ R^{out×numel(y)}`: a whole map read out to a vector; `out` is
+    /// resolved like a linear edge's.
+    Readout,
 }
 
 impl Op {
@@ -48,13 +53,14 @@ impl Op {
             Op::Identity => "identity",
             Op::TokenMix => "token_mix",
             Op::Conv(_) => "conv",
+            Op::Readout => "readout",
         }
     }
 
     /// True when the op has trainable weights.
     pub fn has_weight(&self) -> bool {
         match self {
-            Op::Scalar | Op::Linear | Op::TokenMix | Op::Conv(_) => true,
+            Op::Scalar | Op::Linear | Op::TokenMix | Op::Conv(_) | Op::Readout => true,
             Op::Identity => false,
         }
     }
@@ -63,7 +69,7 @@ impl Op {
     pub fn kernel_size(&self) -> Option<&[usize]> {
         match self {
             Op::Conv(k) => Some(k),
-            Op::Scalar | Op::Linear | Op::Identity | Op::TokenMix => None,
+            Op::Scalar | Op::Linear | Op::Identity | Op::TokenMix | Op::Readout => None,
         }
     }
 
@@ -75,6 +81,7 @@ impl Op {
             Op::Identity => Identity::shapes(ends),
             Op::TokenMix => TokenMix::shapes(ends),
             Op::Conv(_) => Conv::shapes(ends),
+            Op::Readout => Readout::shapes(ends),
         }
     }
 }
@@ -92,7 +99,7 @@ pub struct Ends<'a> {
     pub dst_activation: Activation,
     /// The pre-activation shape the target expects in this edge's slot, when it fixes one.
     pub expected: Option<&'a [usize]>,
-    /// The edge's `out` field (linear edges).
+    /// The edge's `out` field (linear and readout edges).
     pub out: Option<usize>,
     /// The kernel size of a conv edge; empty for other ops.
     pub kernel: &'a [usize],
@@ -210,6 +217,12 @@ impl Kernel {
             Op::TokenMix => Kernel::TokenMix(TokenMix {
                 tokens: s[0],
                 rest: s[1..].iter().product(),
+            }),
+            // A readout is a linear map of the flattened source: one row.
+            Op::Readout => Kernel::Linear(Linear {
+                rows: 1,
+                inp: weight_shape[1],
+                out: weight_shape[0],
             }),
             Op::Conv(k) => Kernel::Conv(if let [kw] = k[..] {
                 Conv {

@@ -20,10 +20,12 @@
 //! # Ok::<(), sparselift::Error>(())
 //! ```
 
+mod cnn;
 mod mlp;
 mod reference;
 mod resmlp;
 
+pub use cnn::{cnn, CnnConfig};
 pub use mlp::{mlp, MlpConfig};
 pub use reference::{resolve, ModuleRef};
 pub use resmlp::{resmlp, ResMlpConfig};
@@ -33,7 +35,7 @@ use crate::{Error, Result};
 
 /// The built-in modules, in the order `sparselift zoo` lists them. Each file of the zoo
 /// declares its own `ENTRY` (name, description, parameters, builder) next to its code.
-pub const ENTRIES: &[Entry] = &[mlp::ENTRY, resmlp::ENTRY];
+pub const ENTRIES: &[Entry] = &[mlp::ENTRY, resmlp::ENTRY, cnn::ENTRY];
 
 /// Most layers or blocks a zoo module may have: deeper base graphs are a typo (and would
 /// take a long time to build), not an experiment.
