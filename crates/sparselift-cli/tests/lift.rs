@@ -215,3 +215,41 @@ fn plan_of_a_sparse_mlp_lift() {
     let out = sparselift(&["lift", MLP3, "--size", "10", "--plan", "--batch", "0"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+/// The plan of a lifted attention module: the `outer` and `dsoftmul` vertices keep both
+/// pre-activations, with no activation fused into the passes that compute them.
+#[test]
+fn plan_of_a_lifted_attention_module() {
+    let module = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/modules/attention.toml"
+    );
+    let out = sparselift(&[
+        "lift",
+        module,
+        "--size",
+        "8",
+        "--sampler",
+        "in-degree:2",
+        "--plan",
+        "--batch",
+        "16",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let plan = text
+        .split("plan at batch 16: 6 base edges")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no plan in\n{text}"));
+    for edge in ["x->s", "x->s#2", "s->a", "x->a"] {
+        let row = plan
+            .lines()
+            .find(|l| l.starts_with(&format!("{edge} ")))
+            .unwrap_or_else(|| panic!("no row {edge} in\n{text}"));
+        assert_eq!(row.split_whitespace().nth(4), Some("-"), "{text}");
+    }
+    assert!(
+        text.contains("pre-activations kept for the backward pass: s, a, y\n"),
+        "{text}"
+    );
+}

@@ -8,16 +8,13 @@ use sparselift::lift::{Bipartite, Lift};
 use sparselift::module::{Activation, Module, ModuleBuilder, Op};
 use sparselift::zoo;
 
-/// A random base DAG exercising every op and every computable activation. Inputs have
-/// shapes [3] and [2, 3]; hidden vertices pick a shape and an activation, then in-edges
-/// from earlier vertices with an op that fits the two shapes.
+/// A random base DAG exercising every op and every activation. Inputs have shapes [3]
+/// and [2, 3]; hidden vertices pick an activation and a shape that fits it, then in-edges
+/// from earlier vertices with an op that fits the two shapes: `outer` makes [2, 2] scores
+/// from queries and keys of a random width, `dsoftmul` applies [2, 2] scores to [2, c]
+/// values.
 fn random_module(rng: &mut ChaCha8Rng) -> Module {
     let shapes: [&[usize]; 5] = [&[1], &[3], &[4], &[2, 3], &[2, 4]];
-    // Every activation the engine computes: all but the attention ones.
-    let acts: Vec<Activation> = Activation::ALL
-        .into_iter()
-        .filter(|a| !matches!(a, Activation::Outer | Activation::Dsoftmul))
-        .collect();
     let mut b = ModuleBuilder::new("random");
     b.input("x0", &[3]).input("x1", &[2, 3]).constant("one");
     let mut made: Vec<(String, Vec<usize>)> =
@@ -25,38 +22,48 @@ fn random_module(rng: &mut ChaCha8Rng) -> Module {
     let hidden = rng.random_range(2..6);
     for i in 0..hidden {
         let name = format!("v{i}");
-        let shape = shapes[rng.random_range(0..shapes.len())].to_vec();
-        let act = acts[rng.random_range(0..acts.len())];
+        let act = Activation::ALL[rng.random_range(0..Activation::ALL.len())];
+        let shape = match act {
+            Activation::Outer => vec![2, 2],
+            Activation::Dsoftmul => vec![2, rng.random_range(3..5)],
+            _ => shapes[rng.random_range(0..shapes.len())].to_vec(),
+        };
+        // The pre-activation shape of each slot.
+        let slots: Vec<Vec<usize>> = match act {
+            Activation::Outer => vec![vec![2, rng.random_range(1..4)]; 2],
+            Activation::Dsoftmul => vec![vec![2, 2], shape.clone()],
+            Activation::Product => vec![shape.clone(); 2],
+            _ => vec![shape.clone(); rng.random_range(1..4)],
+        };
         let last = i + 1 == hidden;
         if last {
             b.output(&name, &shape, act);
         } else {
             b.hidden(&name, &shape, act);
         }
-        let n_in = if act == Activation::Product {
-            2
-        } else {
-            rng.random_range(1..4)
-        };
-        for _ in 0..n_in {
+        for z in &slots {
             // Sources with the same leading axes can always reach us through `linear`.
             let ok: Vec<&(String, Vec<usize>)> = made
                 .iter()
-                .filter(|(_, s)| s[..s.len() - 1] == shape[..shape.len() - 1])
+                .filter(|(_, s)| s[..s.len() - 1] == z[..z.len() - 1])
                 .collect();
             let (src, s) = ok[rng.random_range(0..ok.len())];
             let mut ops = vec![Op::Linear];
-            if *s == shape {
+            if s == z {
                 ops.extend([Op::Scalar, Op::Identity, Op::TokenMix]);
-                ops.push(Op::Conv(if s.len() == 1 {
-                    vec![3.min(s[0])]
-                } else {
-                    vec![1, 3]
-                }));
+                // Odd kernels no wider than the map.
+                ops.push(Op::Conv(
+                    s.iter().map(|&d| if d >= 3 { 3 } else { 1 }).collect(),
+                ));
             }
-            b.edge(src, &name, ops[rng.random_range(0..ops.len())].clone());
+            let op = ops[rng.random_range(0..ops.len())].clone();
+            let linear = op == Op::Linear;
+            b.edge(src, &name, op);
+            if linear {
+                b.out(z[z.len() - 1]);
+            }
         }
-        if act != Activation::Product && shape.len() == 1 && rng.random_bool(0.5) {
+        if act.arity().is_none() && shape.len() == 1 && rng.random_bool(0.5) {
             // A scalar bias into a [1] vertex is fused with its activation by the engine.
             let op = if shape == [1] { Op::Scalar } else { Op::Linear };
             b.edge("one", &name, op);
@@ -131,10 +138,51 @@ fn assert_close(analytic: &[f64], numeric: &[f64], what: &str) {
     }
 }
 
+/// Checks `∇θ` and `∇x` of a random linear functional of the outputs against central
+/// differences at batch `b`; returns how many entries of each were checked.
+fn check_gradients(
+    net: &Network,
+    b: usize,
+    seed: u64,
+    rng: &mut ChaCha8Rng,
+    what: &str,
+) -> [usize; 2] {
+    let h = 1e-6;
+    let theta: Vec<f64> = net.init(seed);
+    let x: Vec<f64> = (0..net.module().input_dim() * b)
+        .map(|_| rng.random_range(-1.0..1.0))
+        .collect();
+    let c: Vec<f64> = (0..net.module().output_dim() * b)
+        .map(|_| rng.random_range(-1.0..1.0))
+        .collect();
+    let (_, g, gx) = loss_and_grads(net, &theta, &x, &c, b);
+    let fd = |f: &dyn Fn(f64) -> f64| (f(h) - f(-h)) / (2.0 * h);
+    let num_g: Vec<f64> = (0..theta.len())
+        .map(|i| {
+            fd(&|d| {
+                let mut t = theta.clone();
+                t[i] += d;
+                loss_and_grads(net, &t, &x, &c, b).0
+            })
+        })
+        .collect();
+    let num_gx: Vec<f64> = (0..x.len())
+        .map(|i| {
+            fd(&|d| {
+                let mut xx = x.clone();
+                xx[i] += d;
+                loss_and_grads(net, &theta, &xx, &c, b).0
+            })
+        })
+        .collect();
+    assert_close(&g, &num_g, &format!("{what} ∇θ"));
+    assert_close(&gx, &num_gx, &format!("{what} ∇x"));
+    [g.len(), gx.len()]
+}
+
 #[test]
 fn gradients_match_central_differences_on_random_lifts_of_random_dags() {
     let mut rng = ChaCha8Rng::seed_from_u64(2024);
-    let h = 1e-6;
     let mut checked = [0usize; 2];
     for case in 0..40 {
         let module = random_module(&mut rng);
@@ -148,42 +196,160 @@ fn gradients_match_central_differences_on_random_lifts_of_random_dags() {
             4 => 32,
             _ => 3,
         };
-        let theta: Vec<f64> = net.init(case);
-        let x: Vec<f64> = (0..net.module().input_dim() * b)
-            .map(|_| rng.random_range(-1.0..1.0))
-            .collect();
-        let c: Vec<f64> = (0..net.module().output_dim() * b)
-            .map(|_| rng.random_range(-1.0..1.0))
-            .collect();
-        let (_, g, gx) = loss_and_grads(&net, &theta, &x, &c, b);
-        let fd = |f: &dyn Fn(f64) -> f64| (f(h) - f(-h)) / (2.0 * h);
-        let num_g: Vec<f64> = (0..theta.len())
-            .map(|i| {
-                fd(&|d| {
-                    let mut t = theta.clone();
-                    t[i] += d;
-                    loss_and_grads(&net, &t, &x, &c, b).0
-                })
-            })
-            .collect();
-        let num_gx: Vec<f64> = (0..x.len())
-            .map(|i| {
-                fd(&|d| {
-                    let mut xx = x.clone();
-                    xx[i] += d;
-                    loss_and_grads(&net, &theta, &xx, &c, b).0
-                })
-            })
-            .collect();
-        assert_close(&g, &num_g, &format!("case {case} ∇θ"));
-        assert_close(&gx, &num_gx, &format!("case {case} ∇x"));
-        checked[0] += g.len();
-        checked[1] += gx.len();
+        let [g, gx] = check_gradients(&net, b, case, &mut rng, &format!("case {case}"));
+        checked[0] += g;
+        checked[1] += gx;
     }
     assert!(
         checked[0] > 1000 && checked[1] > 100,
         "too few entries checked: {checked:?}"
     );
+}
+
+/// Self-attention as a base module (docs/semantics.md §1): queries and keys are linear
+/// maps of the token map `x ∈ R^{L×c}` to width `d`, `outer` makes the scores, `dsoftmul`
+/// applies them to linear values, and a linear map of the result is the output.
+fn attention(l: usize, c: usize, d: usize) -> Module {
+    let mut b = ModuleBuilder::new("attention");
+    b.input("x", &[l, c])
+        .hidden("s", &[l, l], Activation::Outer)
+        .hidden("a", &[l, c], Activation::Dsoftmul)
+        .output("y", &[l, c], Activation::Identity);
+    b.edge("x", "s", Op::Linear)
+        .out(d)
+        .edge("x", "s", Op::Linear)
+        .out(d);
+    b.edge("s", "a", Op::Identity).edge("x", "a", Op::Linear);
+    b.edge("a", "y", Op::Linear);
+    b.build().unwrap()
+}
+
+/// The attention module with 4 `outer` vertices (heads) over 3 `dsoftmul` vertices:
+/// every head into every `dsoftmul` vertex when `dense`, else two heads into each.
+fn lift_attention(module: Module, dense: bool) -> Network {
+    let fiber = |name: &str| match name {
+        "s" => 4,
+        "a" => 3,
+        _ => 1,
+    };
+    let fibers: Vec<u32> = module.vertices().iter().map(|v| fiber(&v.name)).collect();
+    let edges = module
+        .edges()
+        .iter()
+        .map(|e| {
+            let (ns, nt) = (fibers[e.from], fibers[e.to]);
+            if dense || ns == 1 || nt == 1 {
+                return Bipartite::complete(ns, nt).unwrap();
+            }
+            let pairs: Vec<(u32, u32)> =
+                (0..nt).flat_map(|t| [(t, t), ((t + 2) % ns, t)]).collect();
+            Bipartite::from_pairs(ns, nt, &pairs).unwrap()
+        })
+        .collect();
+    let lift = Lift::new(&module, fibers, edges).unwrap();
+    Network::new(module, lift).unwrap()
+}
+
+/// `outer` and `dsoftmul` alone, on heads summed into the `dsoftmul` vertices by sparse
+/// and dense lifts, with even and odd `L` and `c`: gradients against central
+/// differences.
+#[test]
+fn attention_gradients_match_central_differences() {
+    let mut rng = ChaCha8Rng::seed_from_u64(31);
+    for (l, c, d) in [(2, 3, 2), (3, 2, 3), (4, 4, 1), (3, 5, 2)] {
+        for dense in [true, false] {
+            let net = lift_attention(attention(l, c, d), dense);
+            for b in [1, 3] {
+                let what = format!("L {l}, c {c}, d {d}, dense {dense}, batch {b}");
+                check_gradients(&net, b, 7, &mut rng, &what);
+            }
+        }
+    }
+}
+
+/// `max |a − b| / max |b|`.
+fn relative_error(a: &[f32], b: &[f64]) -> f64 {
+    let scale = b.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let err = a
+        .iter()
+        .zip(b)
+        .fold(0.0f64, |m, (&a, &b)| m.max((f64::from(a) - b).abs()));
+    err / scale
+}
+
+/// Forward and backward of `x`, weighted by `c`, in f32 and in f64 from the same `θ`.
+fn both_precisions(
+    net: &Network,
+    theta: &[f64],
+    x: &[f64],
+    c: &[f64],
+    b: usize,
+) -> [(Vec<f32>, Vec<f64>); 3] {
+    let (y64, g64) = {
+        let mut ws = Workspace::new(net, b);
+        let y = net.forward(theta, x, &mut ws).to_vec();
+        let mut g = vec![0.0; theta.len()];
+        net.backward(theta, c, &mut ws, &mut g, None);
+        (y, g)
+    };
+    let f32s = |v: &[f64]| -> Vec<f32> { v.iter().map(|&x| x as f32).collect() };
+    let (theta32, x32, c32) = (f32s(theta), f32s(x), f32s(c));
+    let mut ws = Workspace::new(net, b);
+    let y32 = net.forward(&theta32, &x32, &mut ws).to_vec();
+    let mut g32 = vec![0.0; theta.len()];
+    net.backward(&theta32, &c32, &mut ws, &mut g32, None);
+    // Edge 1 of the attention module carries the keys.
+    let range = net.param_range(1);
+    [
+        (y32, y64),
+        (g32[range.clone()].to_vec(), g64[range].to_vec()),
+        (g32, g64),
+    ]
+}
+
+/// The f32 passes agree with the f64 ones to about f32's precision.
+#[test]
+fn attention_in_f32_agrees_with_f64() {
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let b = 5;
+    for dense in [true, false] {
+        let net = lift_attention(attention(4, 3, 2), dense);
+        let theta: Vec<f64> = net.init(2);
+        let x: Vec<f64> = (0..12 * b).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let c: Vec<f64> = (0..12 * b).map(|_| rng.random_range(-1.0..1.0)).collect();
+        for (what, (a, w)) in ["outputs", "∇θ of the keys", "∇θ"]
+            .iter()
+            .zip(both_precisions(&net, &theta, &x, &c, b))
+        {
+            let err = relative_error(&a, &w);
+            assert!(err < 1e-5, "dense {dense}: {what} differ by {err:e}");
+        }
+    }
+}
+
+/// Inputs of 100 give attention scores of about 1e3 and more, which `exp` alone would
+/// overflow even in f64: outputs and gradients stay finite in both precisions.
+#[test]
+fn attention_with_large_scores_stays_finite() {
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let b = 4;
+    let net = lift_attention(attention(4, 4, 4), true);
+    let theta: Vec<f64> = net.init(3);
+    let x: Vec<f64> = (0..16 * b)
+        .map(|_| 100.0 * rng.random_range(-1.0..1.0))
+        .collect();
+    let mut ws = Workspace::new(&net, b);
+    net.forward(&theta, &x, &mut ws);
+    let scores = ws.activation(1); // vertex 1 is `s`
+    assert!(scores.iter().any(|s| s.abs() > 1e3), "scores are not large");
+    let c = vec![1.0; 16 * b];
+    for (what, (a, w)) in ["outputs", "∇θ of the keys", "∇θ"]
+        .iter()
+        .zip(both_precisions(&net, &theta, &x, &c, b))
+    {
+        assert!(a.iter().all(|v| v.is_finite()), "f32 {what}");
+        assert!(w.iter().all(|v| v.is_finite()), "f64 {what}");
+    }
 }
 
 /// A sparse lift of the zoo MLP `3 → n → n → 2`, with bias edges: the input edge complete
@@ -283,11 +449,11 @@ fn random_modules_cover_every_op_and_activation() {
         );
     }
     assert_eq!(ops.len(), 5, "ops covered: {ops:?}");
-    let computable = Activation::ALL
-        .iter()
-        .filter(|a| !matches!(a, Activation::Outer | Activation::Dsoftmul))
-        .count();
-    assert_eq!(acts.len(), computable, "activations covered: {acts:?}");
+    assert_eq!(
+        acts.len(),
+        Activation::ALL.len(),
+        "activations covered: {acts:?}"
+    );
 }
 
 /// The dense lift of width n of the zoo MLP is the standard MLP of width n: compare with

@@ -1,7 +1,8 @@
 //! `dsoftmul`: `σ(z_1, z_2) = softmax_rows(z_1) · z_2` for scores `z_1 ∈ R^{L×L}` and
 //! values `z_2 ∈ R^{L×c}`.
 
-use super::{JointUnit, Unit};
+use super::{add_products, JointUnit, TokenMaps, Unit};
+use crate::Real;
 
 /// Row-softmax of the scores applied to the values: a vertex of shape `[L, c]`.
 pub struct Dsoftmul;
@@ -28,5 +29,84 @@ impl JointUnit for Dsoftmul {
             0 => vec![shape[0], shape[0]],
             _ => shape.to_vec(),
         })
+    }
+}
+
+impl Dsoftmul {
+    /// `y = softmax_rows(z_1) · z_2`, for each vertex of the fiber and each sample.
+    pub fn forward<T: Real>(m: TokenMaps, z: [&[T]; 2], y: &mut [T]) {
+        let (l, c, b) = (m.tokens, m.channels, m.batch);
+        let (ns, nv) = (l * l * b, l * c * b);
+        let (mut p, mut norm) = (vec![T::zero(); l * b], vec![T::zero(); b]);
+        for ((y, s), v) in y.chunks_mut(nv).zip(z[0].chunks(ns)).zip(z[1].chunks(nv)) {
+            for i in 0..l {
+                softmax_row(&s[i * l * b..][..l * b], &mut p, &mut norm);
+                for a in 0..c {
+                    let yia = m.at_mut(y, c, i, a);
+                    yia.fill(T::zero());
+                    for (j, pj) in p.chunks(b).enumerate() {
+                        add_products(yia, pj, m.at(v, c, j, a));
+                    }
+                }
+            }
+        }
+    }
+
+    /// With `P = softmax_rows(z_1)` and `g = ∂L/∂y`: `∂L/∂z_2 = Pᵀ g` and, row by row,
+    /// `∂L/∂z_1 = P ⊙ (dP − Σ_j dP ⊙ P)` for `dP = g z_2ᵀ`.
+    pub fn backward<T: Real>(m: TokenMaps, z: [&[T]; 2], gy: &[T], gz: [&mut [T]; 2]) {
+        let (l, c, b) = (m.tokens, m.channels, m.batch);
+        let (ns, nv) = (l * l * b, l * c * b);
+        let [gs, gv] = gz;
+        gv.fill(T::zero());
+        let (mut p, mut dp, mut norm) = (vec![T::zero(); l * b], vec![T::zero(); l * b], vec![T::zero(); b]);
+        let blocks = gs.chunks_mut(ns).zip(gv.chunks_mut(nv));
+        let inputs = gy.chunks(nv).zip(z[0].chunks(ns)).zip(z[1].chunks(nv));
+        for ((gs, gv), ((g, s), v)) in blocks.zip(inputs) {
+            for i in 0..l {
+                softmax_row(&s[i * l * b..][..l * b], &mut p, &mut norm);
+                for (j, (pj, dpj)) in p.chunks(b).zip(dp.chunks_mut(b)).enumerate() {
+                    dpj.fill(T::zero());
+                    for a in 0..c {
+                        add_products(dpj, m.at(g, c, i, a), m.at(v, c, j, a));
+                        add_products(m.at_mut(gv, c, j, a), pj, m.at(g, c, i, a));
+                    }
+                }
+                norm.fill(T::zero());
+                for (pj, dpj) in p.chunks(b).zip(dp.chunks(b)) {
+                    add_products(&mut norm, pj, dpj);
+                }
+                let gsi = gs[i * l * b..][..l * b].chunks_mut(b);
+                for ((gsij, pj), dpj) in gsi.zip(p.chunks(b)).zip(dp.chunks(b)) {
+                    for (((g, &p), &dp), &n) in gsij.iter_mut().zip(pj).zip(dpj).zip(&norm) {
+                        *g = p * (dp - n);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `p = softmax(s)` of one row of scores, `[L][batch]`, for each sample; `norm` is
+/// scratch of one batch vector. Stable: the row's maximum is subtracted before `exp`, so
+/// every exponent is at most 0 and the sum at least 1.
+fn softmax_row<T: Real>(s: &[T], p: &mut [T], norm: &mut [T]) {
+    let b = norm.len();
+    norm.copy_from_slice(&s[..b]);
+    for sj in s.chunks(b).skip(1) {
+        norm.iter_mut().zip(sj).for_each(|(m, &x)| *m = m.max(x));
+    }
+    for (pj, sj) in p.chunks_mut(b).zip(s.chunks(b)) {
+        pj.iter_mut()
+            .zip(sj)
+            .zip(norm.iter())
+            .for_each(|((p, &x), &m)| *p = (x - m).exp());
+    }
+    norm.fill(T::zero());
+    for pj in p.chunks(b) {
+        norm.iter_mut().zip(pj).for_each(|(n, &p)| *n += p);
+    }
+    for pj in p.chunks_mut(b) {
+        pj.iter_mut().zip(norm.iter()).for_each(|(p, &n)| *p /= n);
     }
 }

@@ -69,6 +69,42 @@ pub trait JointUnit: Unit {
     }
 }
 
+/// The sizes an `outer` or `dsoftmul` vertex computes with: token maps of `tokens` rows
+/// (`L`) and `channels` columns (`c`), for `batch` samples. Their buffers are
+/// `[fiber][elements][batch]`, the elements of a map row-major, so entry `(i, j)` of an
+/// `[L, c]` map of one fiber vertex is the batch vector at `(i c + j) · batch`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenMaps {
+    /// `L`, the rows of every map.
+    pub tokens: usize,
+    /// `c`, the columns of the queries and keys (`outer`) or of the values (`dsoftmul`).
+    pub channels: usize,
+    /// Samples, the innermost axis of every buffer.
+    pub batch: usize,
+}
+
+impl TokenMaps {
+    /// The batch vector of entry `(i, j)` of a map with `cols` columns.
+    #[inline(always)]
+    fn at<T>(self, map: &[T], cols: usize, i: usize, j: usize) -> &[T] {
+        &map[(i * cols + j) * self.batch..][..self.batch]
+    }
+
+    /// [`TokenMaps::at`], mutable.
+    #[inline(always)]
+    fn at_mut<T>(self, map: &mut [T], cols: usize, i: usize, j: usize) -> &mut [T] {
+        &mut map[(i * cols + j) * self.batch..][..self.batch]
+    }
+}
+
+/// `acc += a ⊙ b` over batch vectors.
+#[inline(always)]
+fn add_products<T: Real>(acc: &mut [T], a: &[T], b: &[T]) {
+    for ((acc, &a), &b) in acc.iter_mut().zip(a).zip(b) {
+        *acc += a * b;
+    }
+}
+
 /// Calls the macro at path `[callback]` with `($args)` and the list of activations:
 /// `elementwise { Variant: file, … } joint { Variant: file, … }`, in documentation order.
 /// Each `file.rs` of this folder defines the unit type `Variant`.

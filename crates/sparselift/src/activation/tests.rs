@@ -1,4 +1,5 @@
 use super::*;
+use crate::Real;
 
 /// Central differences in f64 at points away from the kinks of relu, leaky relu and elu.
 #[test]
@@ -93,4 +94,86 @@ fn names_round_trip_and_families_partition_the_list() {
         }
     }
     assert_eq!(Activation::from_name("swish"), None);
+}
+
+/// Entry `(i, j)` of an `[rows, cols]` map of fiber vertex `f`, sample `s`, in a
+/// `[fiber][elements][batch]` buffer.
+fn entry(x: &[f64], m: TokenMaps, rows: usize, cols: usize, [f, i, j, s]: [usize; 4]) -> f64 {
+    x[((f * rows + i) * cols + j) * m.batch + s]
+}
+
+/// `outer` and `dsoftmul` over fibers and batches compute, for each vertex and sample,
+/// the matrix formulas of docs/semantics.md §1, written out plainly.
+#[test]
+fn attention_units_compute_the_matrix_formulas_per_vertex_and_sample() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    let (fiber, l, c, b) = (2, 3, 2, 4);
+    let m = TokenMaps {
+        tokens: l,
+        channels: c,
+        batch: b,
+    };
+    let mut random =
+        |n: usize| -> Vec<f64> { (0..n).map(|_| rng.random_range(-2.0..2.0)).collect() };
+    let (q, k, s) = (
+        random(fiber * l * c * b),
+        random(fiber * l * c * b),
+        random(fiber * l * l * b),
+    );
+    let mut scores = vec![0.0; fiber * l * l * b];
+    Outer::forward(m, [&q, &k], &mut scores);
+    let mut y = vec![0.0; fiber * l * c * b];
+    Dsoftmul::forward(m, [&s, &q], &mut y);
+    for f in 0..fiber {
+        for t in 0..b {
+            for i in 0..l {
+                let e =
+                    |x: &[f64], cols: usize, i: usize, j: usize| entry(x, m, l, cols, [f, i, j, t]);
+                let row: Vec<f64> = (0..l).map(|j| e(&s, l, i, j).exp()).collect();
+                let total: f64 = row.iter().sum();
+                for j in 0..l {
+                    let dot: f64 = (0..c).map(|a| e(&q, c, i, a) * e(&k, c, j, a)).sum();
+                    let want = dot / (c as f64).sqrt();
+                    assert!(
+                        (e(&scores, l, i, j) - want).abs() < 1e-12,
+                        "outer ({f}, {t}, {i}, {j})"
+                    );
+                }
+                for a in 0..c {
+                    let want: f64 = (0..l).map(|j| row[j] / total * e(&q, c, j, a)).sum();
+                    assert!(
+                        (e(&y, c, i, a) - want).abs() < 1e-12,
+                        "dsoftmul ({f}, {t}, {i}, {a})"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Scores of ±1e3 overflow `exp` in both precisions; the softmax subtracts the row's
+/// maximum first, so `dsoftmul` and its gradients stay finite and exact in the limit.
+#[test]
+fn dsoftmul_of_large_scores_is_finite() {
+    fn check<T: Real>() {
+        let m = TokenMaps {
+            tokens: 2,
+            channels: 1,
+            batch: 2,
+        };
+        let t = |v: &[f64]| -> Vec<T> { v.iter().map(|&x| T::of(x)).collect() };
+        // Scores [L][L][batch]: sample 0 has rows (1e3, 0) and (−1e3, 1e3), sample 1
+        // rows (1e3, 1e3) and (−1e4, −1e4).
+        let s = t(&[1e3, 1e3, 0.0, 1e3, -1e3, -1e4, 1e3, -1e4]);
+        let v = t(&[1.0, 1.0, 2.0, 2.0]);
+        let mut y = vec![T::zero(); 4];
+        Dsoftmul::forward(m, [&s, &v], &mut y);
+        assert_eq!(y, t(&[1.0, 1.5, 2.0, 1.5]), "{}", T::NAME);
+        let (mut gs, mut gv) = (vec![T::nan(); 8], vec![T::nan(); 4]);
+        Dsoftmul::backward(m, [&s, &v], &t(&[1.0; 4]), [&mut gs, &mut gv]);
+        assert!(gs.iter().chain(&gv).all(|g| g.is_finite()), "{}", T::NAME);
+    }
+    check::<f32>();
+    check::<f64>();
 }

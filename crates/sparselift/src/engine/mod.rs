@@ -39,7 +39,7 @@ pub use crate::op::Kernel;
 pub use pass::Workspace;
 pub use plan::{Plan, PlanTable};
 
-use crate::activation::{Family, Joint};
+use crate::activation::TokenMaps;
 use crate::lift::Lift;
 use crate::module::Module;
 use crate::{Error, Result};
@@ -54,8 +54,7 @@ pub struct Network {
 }
 
 impl Network {
-    /// Joins a module and a lift of it. Fails for ops or activations the engine does not
-    /// compute yet (`outer`, `dsoftmul`), naming the vertex.
+    /// Joins a module and a lift of it. Fails when the lift is not a lift of the module.
     pub fn new(module: Module, lift: Lift) -> Result<Network> {
         if lift.fibers().len() != module.vertices().len()
             || lift.edges().len() != module.edges().len()
@@ -64,17 +63,6 @@ impl Network {
                 "network",
                 "the lift is not a lift of this module",
             ));
-        }
-        for v in module.vertices() {
-            if let Family::Joint(Joint::Outer | Joint::Dsoftmul) = v.activation.family() {
-                return Err(Error::invalid(
-                    format!("vertex \"{}\"", v.name),
-                    format!(
-                        "the engine does not compute the {} activation yet",
-                        v.activation
-                    ),
-                ));
-            }
         }
         let kernels = module
             .edges()
@@ -117,6 +105,26 @@ impl Network {
             self.module.vertex(edge.from).numel(),
             edge.z_shape.iter().product(),
         )
+    }
+
+    /// Scalars in pre-activation buffer `slot` of vertex `v` at `batch` samples: the
+    /// fiber of `v`, each with the pre-activation of the edge in that slot (for an
+    /// elementwise activation, slot 0: the vertex's shape).
+    pub(crate) fn slot_len(&self, v: usize, slot: usize, batch: usize) -> usize {
+        let e = self.module.in_edges(v)[slot];
+        let numel: usize = self.module.edge(e).z_shape.iter().product();
+        self.lift.fiber(v) * numel * batch
+    }
+
+    /// The token maps of an `outer` or `dsoftmul` vertex `v` (docs/semantics.md §1): its
+    /// second pre-activation is `[L, c]` for both, keys or values.
+    pub(crate) fn token_maps(&self, v: usize, batch: usize) -> TokenMaps {
+        let z = &self.module.edge(self.module.in_edges(v)[1]).z_shape;
+        TokenMaps {
+            tokens: z[0],
+            channels: z[1],
+            batch,
+        }
     }
 
     /// Forward FLOPs per sample: two per scalar multiply-add over every lifted edge.

@@ -3,7 +3,7 @@
 use super::edge::{EdgePass, Fused};
 use super::plan::Plan;
 use super::{activation, buffer, Network};
-use crate::activation::{Elementwise, Family, Joint, Product};
+use crate::activation::{Dsoftmul, Elementwise, Family, Joint, Outer, Product};
 use crate::module::Role;
 use crate::Real;
 use std::sync::Arc;
@@ -46,8 +46,11 @@ impl<T: Real> Workspace<T> {
             }
         };
         let n = m.vertices().len();
-        let per_slot =
-            |v: usize, slots: usize| (0..slots).map(|_| buffer::zeroed(size(v))).collect();
+        let per_slot = |v: usize, slots: usize| {
+            (0..slots)
+                .map(|slot| buffer::zeroed(net.slot_len(v, slot, batch)))
+                .collect()
+        };
         // Allocated by the first forward pass that stores them (see `z`).
         let z = (0..n).map(|v| vec![Vec::new(); slots(v)]).collect();
         // Gradients per slot only where there are several slots.
@@ -142,8 +145,8 @@ impl Network {
                 }
                 (Role::Hidden | Role::Output, None) => {
                     let mut z = std::mem::take(&mut ws.z[v]);
-                    for buf in z.iter_mut().filter(|b| b.is_empty()) {
-                        *buf = buffer::zeroed(ws.y[v].len());
+                    for (slot, buf) in z.iter_mut().enumerate().filter(|(_, buf)| buf.is_empty()) {
+                        *buf = buffer::zeroed(self.slot_len(v, slot, b));
                     }
                     let bias = step.bias;
                     for &e in m.in_edges(v).iter().filter(|&&e| Some(e) != bias) {
@@ -160,8 +163,11 @@ impl Network {
                     let y = &mut ws.y[v];
                     match vert.activation.family() {
                         Family::Joint(Joint::Product) => Product::forward(&z[0], &z[1], y),
-                        Family::Joint(j @ (Joint::Outer | Joint::Dsoftmul)) => {
-                            unreachable!("Network::new rejects {j}")
+                        Family::Joint(Joint::Outer) => {
+                            Outer::forward(self.token_maps(v, b), [&z[0], &z[1]], y)
+                        }
+                        Family::Joint(Joint::Dsoftmul) => {
+                            Dsoftmul::forward(self.token_maps(v, b), [&z[0], &z[1]], y)
                         }
                         Family::Elementwise(a) => match bias {
                             Some(e) => activation::forward_biased(
@@ -258,8 +264,15 @@ impl Network {
                     let (g1, g2) = gz.split_at_mut(1);
                     Product::backward([&z[0], &z[1]], &gy, [&mut g1[0], &mut g2[0]]);
                 }
-                Family::Joint(j @ (Joint::Outer | Joint::Dsoftmul)) => {
-                    unreachable!("Network::new rejects {j}")
+                Family::Joint(Joint::Outer) => {
+                    let (g1, g2) = gz.split_at_mut(1);
+                    let maps = self.token_maps(v, b);
+                    Outer::backward(maps, [&z[0], &z[1]], &gy, [&mut g1[0], &mut g2[0]]);
+                }
+                Family::Joint(Joint::Dsoftmul) => {
+                    let (g1, g2) = gz.split_at_mut(1);
+                    let maps = self.token_maps(v, b);
+                    Dsoftmul::backward(maps, [&z[0], &z[1]], &gy, [&mut g1[0], &mut g2[0]]);
                 }
                 Family::Elementwise(a) => match bias {
                     Some(e) => activation::backward_biased(
