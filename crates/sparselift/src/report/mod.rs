@@ -34,6 +34,7 @@
 //! ```
 
 mod chart;
+pub mod dag;
 mod html;
 mod plots;
 mod render;
