@@ -307,8 +307,8 @@ fn write(module: &Module, d: &Drawing, rows: usize) -> String {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" \
          font-family=\"{FAMILY}\" role=\"img\" aria-label=\"base module {name}\">\n\
          <rect width=\"{w}\" height=\"{h}\" fill=\"#ffffff\"/>\n",
-        w = n(width),
-        h = n(height),
+        w = width as u32,
+        h = height as u32,
         name = escape(module.name()),
     );
     s.push_str(&roles);
