@@ -271,3 +271,17 @@ fn a_module_too_large_to_draw_is_an_error() {
     assert!(e.contains("more than 2000 boxes and edge bends"), "{e}");
     assert!(e.contains("hint:"), "{e}");
 }
+
+#[test]
+fn the_largest_drawable_modules_are_drawn_quickly() {
+    // 40 blocks: about 1600 bends of the bias edges, close to the limit.
+    let m = resmlp(&ResMlpConfig {
+        blocks: 40,
+        ..Default::default()
+    })
+    .unwrap();
+    let started = std::time::Instant::now();
+    check_drawing(&m);
+    let took = started.elapsed();
+    assert!(took.as_secs_f64() < 10.0, "{took:?}");
+}

@@ -227,13 +227,29 @@ fn ports(module: &Module, layout: &Layout, boxes: &[Rect]) -> (Vec<f64>, Vec<f64
     (out_x, in_x)
 }
 
-/// Each edge's label and where it goes: beside the middle of the edge's first gap (or,
-/// for a long edge, of a later one), right or left of it, wherever it neither covers
-/// another label nor another edge. An edge without such a place has no label.
+/// Each edge's label and where it goes: right or left of the edge, beside the middle of
+/// one of its pieces (the first that works, from the top), else a little above or below
+/// a middle, wherever it covers no box, no other label and no other edge. An edge without
+/// such a place has no label.
 fn labels(module: &Module, boxes: &[Rect], paths: &[Vec<Piece>]) -> Vec<Option<(Rect, String)>> {
     let samples: Vec<Vec<(f64, f64)>> = paths
         .iter()
         .map(|p| p.iter().flat_map(|piece| piece.samples()).collect())
+        .collect();
+    // Each edge's extent, to skip most edges at once when testing a place.
+    let extents: Vec<Rect> = samples
+        .iter()
+        .map(|s| {
+            s.iter().fold(
+                (
+                    f64::INFINITY,
+                    f64::INFINITY,
+                    f64::NEG_INFINITY,
+                    f64::NEG_INFINITY,
+                ),
+                |r, &(x, y)| (r.0.min(x), r.1.min(y), r.2.max(x), r.3.max(y)),
+            )
+        })
         .collect();
     let mut placed: Vec<Rect> = Vec::new();
     let mut out = Vec::with_capacity(paths.len());
@@ -254,8 +270,11 @@ fn labels(module: &Module, boxes: &[Rect], paths: &[Vec<Piece>]) -> Vec<Option<(
                 && !boxes.iter().any(|&b| overlaps(b, padded))
                 && samples
                     .iter()
+                    .zip(&extents)
                     .enumerate()
-                    .all(|(f, s)| f == e || !s.iter().any(|&p| inside(p, padded)))
+                    .all(|(f, (s, &x))| {
+                        f == e || !overlaps(x, padded) || !s.iter().any(|&p| inside(p, padded))
+                    })
         };
         let found = candidates.into_iter().find(|&r| free(r));
         if let Some(r) = found {
