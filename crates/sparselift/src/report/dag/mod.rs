@@ -2,15 +2,15 @@
 //! project itself: no Graphviz or other program is needed, and the same module always
 //! gives the same bytes.
 //!
-//! Layers run top to bottom (see [`layout`] for how they are found and ordered). Each
-//! vertex is a box with its name, its shape and its activation; inputs are blue, outputs
-//! orange, hidden vertices grey and constants dashed. Each edge is an arrow labelled by
-//! its op where the label fits; weightless `identity` edges (skips and residuals) are
-//! dashed green, and an edge that skips layers is routed beside the boxes it passes.
-//! Hovering an edge or a vertex in a browser shows everything about it.
+//! Layers run top to bottom (`report/dag/layout.rs` says how they are found and
+//! ordered). Each vertex is a box with its name, its shape and its activation; inputs are
+//! blue, outputs orange, hidden vertices grey and constants dashed. Each edge is an arrow
+//! labelled by its op where the label fits; weightless `identity` edges (skips and
+//! residuals) are dashed green, and an edge that skips layers is routed beside the boxes
+//! it passes. Hovering an edge or a vertex in a browser shows everything about it.
 //!
-//! The layout is hand-written, in about 300 lines: the layout crates of the ecosystem
-//! are large, pull in their own text shaping, and give no guarantee of stable output.
+//! The layout is written by hand (about 250 lines): the graph-layout crates of the
+//! ecosystem are large, bring their own text measurement, and promise no stable output.
 //!
 //! ```
 //! use sparselift::report::dag;
