@@ -20,7 +20,7 @@ enum Command {
     Demo(cmd::demo::Args),
     /// List the built-in base modules, or print one as TOML.
     Zoo(cmd::zoo::Args),
-    /// Validate a base module file and print a summary.
+    /// Validate a base module file, print a summary, and optionally draw it as SVG.
     Check(cmd::check::Args),
     /// Sample a lift of a base module and print its statistics.
     Lift(cmd::lift::Args),

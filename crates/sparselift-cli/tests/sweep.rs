@@ -150,7 +150,12 @@ fn two_merged_shards_equal_the_unsharded_sweep() {
         merged.to_str().unwrap(),
     ]));
     assert_eq!(runs(&merged), runs(&whole));
-    assert!(merged.join("report.html").exists());
+    let html = std::fs::read_to_string(merged.join("report.html")).unwrap();
+    assert!(
+        html.contains("<figure id=\"module\">"),
+        "the base module is drawn"
+    );
+    assert!(merged.join("module.svg").exists());
 }
 
 #[test]

@@ -155,3 +155,37 @@ fn check_warns_about_dead_vertices_but_succeeds() {
         "{stderr}"
     );
 }
+
+#[test]
+fn check_draws_the_module_and_never_overwrites_without_force() {
+    let toml = stdout(&sparselift(&["zoo", "resmlp", "--blocks", "2"]));
+    let module = scratch("resmlp-svg.toml", &toml);
+    let svg = Scratch(module.0.with_file_name("resmlp.svg"));
+    let _ = std::fs::remove_file(&svg.0);
+
+    let out = sparselift(&["check", module.arg(), "--svg", svg.arg()]);
+    let text = stdout(&out);
+    assert!(text.contains("is valid"), "{text}");
+    assert!(text.contains(&format!("drawing: {}", svg.arg())), "{text}");
+    let drawn = std::fs::read_to_string(&svg.0).unwrap();
+    let doc = roxmltree::Document::parse(&drawn).expect("the drawing is XML");
+    assert!(doc.root_element().has_tag_name("svg"));
+    let want = sparselift::report::dag::svg(&sparselift::zoo::resolve(module.arg()).unwrap());
+    assert_eq!(drawn, want.unwrap(), "the library's drawing, byte for byte");
+
+    // An existing file is refused, and left alone.
+    std::fs::write(&svg.0, "keep me").unwrap();
+    let out = sparselift(&["check", module.arg(), "--svg", svg.arg()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("error: {} already exists; use --force", svg.arg())),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+    assert_eq!(std::fs::read_to_string(&svg.0).unwrap(), "keep me");
+
+    let out = sparselift(&["check", module.arg(), "--svg", svg.arg(), "--force"]);
+    stdout(&out);
+    assert_eq!(std::fs::read_to_string(&svg.0).unwrap(), drawn);
+}

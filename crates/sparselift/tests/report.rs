@@ -5,7 +5,8 @@ mod common;
 
 use common::{synthetic_runs, DELTA, EPSILON, SIZES};
 use sparselift::experiment::{LearningNumber, Summary};
-use sparselift::report::{write_report, ReportMeta};
+use sparselift::report::{dag, write_report, BaseModule, ReportMeta};
+use sparselift::zoo::{resmlp, ResMlpConfig};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -181,4 +182,40 @@ fn a_report_labelled_with_another_epsilon_is_refused() {
         .to_string();
     assert!(err.contains("ε = 0.01"), "{err}");
     assert!(!dir.join("report.html").exists());
+}
+
+#[test]
+fn the_base_module_is_drawn_near_the_top_or_a_note_says_why_not() {
+    let runs = synthetic_runs(4, 3);
+    let summary = Summary::new(&runs, EPSILON, DELTA).unwrap();
+    let module = resmlp(&ResMlpConfig::default()).unwrap();
+    let mut meta = ReportMeta::new("With its module", EPSILON, DELTA);
+    meta.module = BaseModule::Module(Box::new(module.clone()));
+    let dir = temp_dir("module");
+    write_report(&dir, &summary, &runs, &meta).unwrap();
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert_eq!(html.matches("<svg").count(), 5, "four plots and the module");
+    let section = html
+        .find("<h2>Base module &quot;resmlp&quot;</h2>")
+        .unwrap();
+    assert!(section < html.find("<h2>Success rates</h2>").unwrap());
+    assert!(html.contains(dag::svg(&module).unwrap().trim()));
+    let (w, h, _) = decode_png(&dir.join("module.png"));
+    let (sw, sh) = svg_size(&std::fs::read_to_string(dir.join("module.svg")).unwrap());
+    assert_eq!((w, h), (2 * sw, 2 * sh));
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    meta.module = BaseModule::Unresolved {
+        reference: "moved.toml".into(),
+        reason: "moved.toml: No such file or directory".into(),
+    };
+    let dir = temp_dir("module-missing");
+    write_report(&dir, &summary, &runs, &meta).unwrap();
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert_eq!(html.matches("<svg").count(), 4);
+    assert!(html.contains(
+        "<h2>Base module</h2>\n<p class=\"note\">The base module &quot;moved.toml&quot; could not be loaded"
+    ));
+    assert!(!dir.join("module.svg").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
 }

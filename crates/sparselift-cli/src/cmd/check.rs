@@ -2,7 +2,11 @@
 //! contains. Problems that do not make the module invalid (a vertex whose value never
 //! reaches an output) are printed on stderr as `warning: …`; the exit code is 0 whenever
 //! the module is valid.
+//!
+//! With `--svg FILE`, it also draws the module (`sparselift::report::dag`) into `FILE`,
+//! which must not exist yet unless `--force` is given.
 
+use crate::user_bail;
 use sparselift::module::{Module, Role};
 use std::path::PathBuf;
 
@@ -11,16 +15,37 @@ use std::path::PathBuf;
 pub struct Args {
     /// Base module file (.toml or .json).
     module: PathBuf,
+    /// Draw the module as an SVG into FILE: its vertices in layers with their shapes and
+    /// activations, its edges with their ops.
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
+    /// Replace the --svg file if it exists.
+    #[arg(long, requires = "svg")]
+    force: bool,
 }
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if let Some(svg) = &args.svg {
+        if !args.force && svg.exists() {
+            user_bail!(
+                "{} already exists; use --force to replace it, or choose another file",
+                svg.display()
+            );
+        }
+    }
     let module = Module::load(&args.module)?;
     let path = args.module.display().to_string();
     for w in module.warnings() {
         eprintln!("warning: {path}: {w}");
     }
-    super::print_stdout(&summary(&module, &path))
+    let mut out = summary(&module, &path);
+    if let Some(svg) = &args.svg {
+        let drawing = sparselift::report::dag::svg(&module)?;
+        sparselift::atomic::write(svg, drawing.as_bytes())?;
+        out += &format!("drawing: {}\n", svg.display());
+    }
+    super::print_stdout(&out)
 }
 
 fn role(r: Role) -> &'static str {

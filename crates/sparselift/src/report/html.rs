@@ -47,10 +47,18 @@ const STYLE: &str = "
   td.name, th.name { text-align: left; }
   tr.first td { border-top: 2px solid #cfcfcf; }
   td.pass { color: #006a4e; font-weight: 600; }
+  #module svg { width: auto; max-width: 100%; margin: 0 auto; }
+  p.note { color: #555; font-style: italic; }
 ";
 
-/// The complete `report.html`.
-pub(crate) fn page(meta: &ReportMeta, summary: &Summary, figures: &[Figure]) -> String {
+/// The complete `report.html`. The base module is drawn by the figure named `module`;
+/// without one, `module_note` says why.
+pub(crate) fn page(
+    meta: &ReportMeta,
+    summary: &Summary,
+    figures: &[Figure],
+    module_note: Option<&str>,
+) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
@@ -90,6 +98,20 @@ pub(crate) fn page(meta: &ReportMeta, summary: &Summary, figures: &[Figure]) -> 
     let by_name = |name: &str| figures.iter().find(|f| f.name == name);
     if let Some(f) = by_name("success") {
         figure(&mut h, f);
+    }
+    match (by_name("module"), module_note) {
+        (Some(f), _) => {
+            let _ = writeln!(h, "<h2>{}</h2>", escape(&f.title));
+            figure(&mut h, f);
+        }
+        (None, Some(note)) => {
+            let _ = writeln!(
+                h,
+                "<h2>Base module</h2>\n<p class=\"note\">{}</p>",
+                escape(note)
+            );
+        }
+        (None, None) => {}
     }
     h.push_str("<h2>Success rates</h2>\n");
     h.push_str(&stats_table(summary));

@@ -10,6 +10,7 @@
 //! | `loss` | median loss over time per size with 10–90% bands, one panel per family |
 //! | `final_loss` | final loss of every run per size, by status, with quantile boxes |
 //! | `cost_success` | success probability against memory (only if the runs recorded it) |
+//! | `module` | the base module, drawn by [`dag`] (when [`ReportMeta::module`] holds one) |
 //!
 //! ```
 //! use sparselift::experiment::{RunRecord, Summary};
@@ -34,6 +35,7 @@
 //! ```
 
 mod chart;
+pub mod dag;
 mod html;
 mod plots;
 mod render;
@@ -42,6 +44,7 @@ use crate::atomic;
 use crate::data::DataSource;
 use crate::experiment::sweep::stored_experiment;
 use crate::experiment::{store, RunRecord, Summary};
+use crate::module::Module;
 use crate::train::MethodConfig;
 use crate::{Error, Result};
 use std::path::Path;
@@ -67,6 +70,26 @@ pub struct ReportMeta {
     pub loss_label: String,
     /// Extra `(name, value)` lines for the header: command line, revision, machine, …
     pub provenance: Vec<(String, String)>,
+    /// The base module, drawn in a section near the top.
+    pub module: BaseModule,
+}
+
+/// The base module a report shows.
+#[derive(Clone, Debug, Default)]
+pub enum BaseModule {
+    /// No base-module section.
+    #[default]
+    Omitted,
+    /// The module, drawn as a figure ([`dag::svg`]).
+    Module(Box<Module>),
+    /// The experiment names a module that could not be loaded (e.g. a module file that
+    /// has moved): the section says so instead of failing the report.
+    Unresolved {
+        /// The module reference, as the experiment gives it.
+        reference: String,
+        /// Why it could not be resolved.
+        reason: String,
+    },
 }
 
 impl ReportMeta {
@@ -80,6 +103,7 @@ impl ReportMeta {
             time_label: "flow time t".into(),
             loss_label: "normalised MSE".into(),
             provenance: Vec::new(),
+            module: BaseModule::Omitted,
         }
     }
 }
@@ -113,6 +137,19 @@ pub fn write_report(
         plots::final_loss(summary, records, meta)?,
     ];
     figures.extend(plots::cost_vs_success(summary)?);
+    let mut module_note = None;
+    match &meta.module {
+        BaseModule::Omitted => {}
+        BaseModule::Module(m) => match module_figure(m) {
+            Ok(f) => figures.push(f),
+            Err(e) => module_note = Some(format!("The base module is not drawn: {e}")),
+        },
+        BaseModule::Unresolved { reference, reason } => {
+            module_note = Some(format!(
+                "The base module \"{reference}\" could not be loaded, so it is not drawn: {reason}"
+            ))
+        }
+    }
 
     for f in &figures {
         atomic::write(&dir.join(format!("{}.svg", f.name)), f.svg.as_bytes())?;
@@ -128,9 +165,28 @@ pub fn write_report(
     )?;
     atomic::write(
         &dir.join("report.html"),
-        html::page(meta, summary, &figures).as_bytes(),
+        html::page(meta, summary, &figures, module_note.as_deref()).as_bytes(),
     )?;
     Ok(())
+}
+
+/// The drawing of the base module as a report figure.
+fn module_figure(module: &Module) -> Result<chart::Figure> {
+    let name = if module.name().is_empty() {
+        String::new()
+    } else {
+        format!(" \"{}\"", module.name())
+    };
+    Ok(chart::Figure {
+        name: "module",
+        title: format!("Base module{name}"),
+        caption: "Each box is a base vertex with its shape and activation; each arrow a base \
+                  edge with its op. Dashed green edges carry no weight (skip and residual \
+                  connections). A lift copies every hidden vertex into a fiber; hover an element \
+                  for its details."
+            .into(),
+        svg: dag::svg(module)?,
+    })
 }
 
 /// Reads a sweep directory `dir` (its experiment file and runs, as written by
@@ -163,6 +219,13 @@ pub fn from_sweep_dir(dir: &Path) -> Result<Summary> {
         ("seeds per point".into(), exp.seeds.to_string()),
         ("precision".into(), exp.precision.to_string()),
     ];
+    meta.module = match exp.module.resolve() {
+        Ok(m) => BaseModule::Module(Box::new(m)),
+        Err(e) => BaseModule::Unresolved {
+            reference: exp.module.to_string(),
+            reason: e.to_string(),
+        },
+    };
     if matches!(exp.method, MethodConfig::Flow(_)) {
         meta.time_label = "gradient-flow time t".into();
     }

@@ -7,6 +7,7 @@
 //! with which it is metric-compatible, so browsers lay text out as it was measured.
 
 use crate::{Error, Result};
+use plotters::style::IntoFont;
 use resvg::{tiny_skia, usvg};
 use std::sync::{Arc, Once, OnceLock};
 
@@ -60,4 +61,34 @@ pub(crate) fn svg_to_png(svg: &str, scale: f32, what: &str) -> Result<Vec<u8>> {
         &mut pixmap.as_mut(),
     );
     pixmap.encode_png().map_err(|e| fail(e.to_string()))
+}
+
+/// Liberation Sans's line height (ascender − descender, 1854 + 434 units) over its em
+/// (2048 units): plotters scales glyphs to a line height, SVG `font-size` is an em.
+const LINE_PER_EM: f64 = 2288.0 / 2048.0;
+
+/// The width of `text` set in the embedded font at `font-size` `px` (SVG units), for
+/// layouts drawn by hand. Falls back to an average glyph width should measuring fail.
+pub(crate) fn font_width(text: &str, px: f64) -> f64 {
+    register_font();
+    // Measured at a large size, so the whole pixels plotters rounds to lose nothing.
+    const AT: u32 = 1000;
+    match (FAMILY, f64::from(AT)).into_font().box_size(text) {
+        Ok((w, _)) => f64::from(w) * LINE_PER_EM * px / f64::from(AT),
+        Err(_) => 0.6 * px * text.chars().count() as f64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_measured_in_ems_of_the_embedded_font() {
+        // Liberation Sans, like Arial, sets every digit 1139/2048 em wide.
+        let w = font_width("0123456789", 100.0);
+        assert!((w - 1000.0 * 1139.0 / 2048.0).abs() < 1.0, "{w}");
+        assert!(font_width("mmm", 10.0) > font_width("iii", 10.0));
+        assert_eq!(font_width("", 10.0), 0.0);
+    }
 }
