@@ -42,6 +42,12 @@ fn random_module(rng: &mut ChaCha8Rng) -> Module {
             b.hidden(&name, &shape, act);
         }
         for z in &slots {
+            if z.len() == 1 && rng.random_bool(0.25) {
+                // Any map can be read out to a vector.
+                let (src, _) = &made[rng.random_range(0..made.len())];
+                b.edge(src, &name, Op::Readout).out(z[0]);
+                continue;
+            }
             // Sources with the same leading axes can always reach us through `linear`.
             let ok: Vec<&(String, Vec<usize>)> = made
                 .iter()
@@ -448,7 +454,7 @@ fn random_modules_cover_every_op_and_activation() {
                 .map(|v| v.activation.name()),
         );
     }
-    assert_eq!(ops.len(), 5, "ops covered: {ops:?}");
+    assert_eq!(ops.len(), 6, "ops covered: {ops:?}");
     assert_eq!(
         acts.len(),
         Activation::ALL.len(),
