@@ -9,6 +9,12 @@
 //! Each of the 64 features (pixel `r, c` at feature `8 r + c`) is a count `0..=16` in the
 //! file and is divided by 16 here, so inputs lie in `[0, 1]`.
 //!
+//! **Images and sequences.** A base module's input is fed its features in row-major
+//! order, so the same 64 features are an 8×8 image to an input vertex of shape `[8, 8]`
+//! with `conv` edges (`zoo:cnn?output=10`), and 8 tokens (rows) of 8 features to one
+//! whose edges treat the first axis as tokens (`token_mix`, attention). A vector input
+//! `[64]` sees them flat.
+//!
 //! **The split is fixed and stratified**: within each class, every fifth sample in file
 //! order (scikit-learn's order) — the 5th, 10th, … of that class — is a test sample: 355
 //! of them (20%, 34 to 36 per class); the other 1442 train. Interleaving rather than a
