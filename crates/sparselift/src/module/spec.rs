@@ -81,12 +81,13 @@ pub struct EdgeSpec {
     pub from: String,
     /// Target vertex name.
     pub to: String,
-    /// The op's name: `scalar`, `linear`, `identity`, `token_mix` or `conv`.
+    /// The op's name: `scalar`, `linear`, `identity`, `token_mix`, `conv` or `readout`.
     pub op: String,
     /// Optional unique name (defaults to `from->to`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `linear` only: output size of the last axis, when the target does not fix it.
+    /// `linear` and `readout` only: output size of the last axis, when the target does not
+    /// fix it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub out: Option<usize>,
     /// `conv` only: the kernel size, `[k]` (1-D) or `[k, k]` (2-D), odd.
