@@ -374,3 +374,38 @@ fn dense_lift_of_the_mixer_is_an_mlp_mixer() {
         transformer_reference(net, th, x, &cfg, n as usize)
     });
 }
+
+/// The built-in digits are 8×8 images stored row-major (pixel `(r, c)` at feature
+/// `8 r + c`), so an input vertex of shape `[8, 8]` reads one as 8 tokens, the image rows,
+/// of 8 features: the transformer's outputs on a digit equal the reference's on the rows.
+#[test]
+fn digits_are_read_as_8_tokens_of_8_pixels() {
+    let (train, _) = sparselift::data::digits();
+    // The first sample of the file: its first two rows, as stored (counts 0..=16).
+    let x = train.input(0);
+    let rows: Vec<Vec<f64>> = (0..8)
+        .map(|r| (0..8).map(|c| (x[8 * r + c] * 16.0) as f64).collect())
+        .collect();
+    assert_eq!(rows[0], [0.0, 0.0, 5.0, 13.0, 9.0, 1.0, 0.0, 0.0]);
+    assert_eq!(rows[1], [0.0, 0.0, 13.0, 15.0, 10.0, 15.0, 5.0, 0.0]);
+    let cfg = TransformerConfig {
+        output: 10,
+        ..Default::default()
+    };
+    let module = zoo::transformer(&cfg).unwrap();
+    assert_eq!(module.input_dim(), train.input_dim());
+    let lift = LiftSpec::new(2, Sampler::Dense).sample(&module).unwrap();
+    let net = Network::new(module, lift).unwrap();
+    let theta: Vec<f64> = net.init(1);
+    let input: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+    let mut ws = Workspace::<f64>::new(&net, 1);
+    let out = net.forward(&theta, &input, &mut ws).to_vec();
+    let tokens: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|r| r.iter().map(|v| v / 16.0).collect())
+        .collect();
+    let want = transformer_reference(&net, &theta, &tokens, &cfg, 2);
+    for (o, w) in out.iter().zip(&want) {
+        assert!((o - w).abs() <= 1e-9 * w.abs().max(1.0), "{o} vs {w}");
+    }
+}
