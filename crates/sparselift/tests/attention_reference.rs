@@ -200,6 +200,9 @@ fn transformer_reference(
         .collect()
 }
 
+/// A reference implementation of one network: `(network, θ, tokens) → outputs`.
+type ReferenceOf<'a> = dyn Fn(&Network, &[f64], &[Vec<f64>]) -> Vec<f64> + 'a;
+
 /// Outputs of the reference on a feature-major batch `x`, feature-major.
 type Reference<'a> = dyn Fn(&[f64], &[Vec<f64>]) -> Vec<f64> + 'a;
 
@@ -243,13 +246,7 @@ fn assert_close<T: Copy + Into<f64> + std::fmt::Display>(
 
 /// Dense lift of size `n`; the engine in f32 against the reference in f64 on the same
 /// (f32-representable) weights and inputs: outputs, `∇θ` and `∇x` of `Σ c ⊙ f(x)`.
-fn check(
-    module: Module,
-    n: u32,
-    l: usize,
-    d: usize,
-    f: &dyn Fn(&Network, &[f64], &[Vec<f64>]) -> Vec<f64>,
-) {
+fn check(module: Module, n: u32, l: usize, d: usize, f: &ReferenceOf<'_>) {
     let lift = LiftSpec::new(n, Sampler::Dense)
         .seed(5)
         .sample(&module)

@@ -306,7 +306,9 @@ fn display_and_json_load_back_to_equal_modules() {
     // Pinned fibers are printed, and only where given.
     let text = modules[0].to_string();
     assert_eq!(text.matches("fiber = ").count(), 2, "{text}");
-    assert!(text.contains("name = \"m\"\nshape = [6, 8]\nactivation = \"gelu\"\nfiber = 1\n"));
+    assert!(text.contains(
+        "name = \"m\"\nrole = \"hidden\"\nshape = [6, 8]\nactivation = \"gelu\"\nfiber = 1\n"
+    ));
 }
 
 #[test]

@@ -175,7 +175,7 @@ fn ops_and_their_fields() {
     assert!(e.contains("unknown op \"dense\""), "{e}");
     let e = err(&with("", &then_y(edge("x", "h", "scalar", "out = 3\n"))));
     assert!(
-        e.contains("field `out` is only for linear edges, not scalar"),
+        e.contains("field `out` is only for linear and readout edges, not scalar"),
         "{e}"
     );
     let e = err(&with(
