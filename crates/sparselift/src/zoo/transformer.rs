@@ -28,6 +28,13 @@
 //!   └──────────────identity─────────────┘
 //! ```
 //!
+//! **Sparse lifts.** With the streams pinned, every edge of a block but `s_b → a_b` joins
+//! a lifted fiber to a stream of size 1, so it is dense (docs/semantics.md §2) and the
+//! lift's global sampler changes nothing. A lift is sparse when the streams are lifted
+//! too, e.g. `--size 16 --sampler in-degree:4 --fiber u1=4 --fiber r1=4 …` with
+//! `--edge u1-r1=k-lift:1 --edge r1-u2=k-lift:1 …` so that each copy of a stream keeps its
+//! own residual: 4 streams, each reading 4 of the 16 heads and hidden channels.
+//!
 //! **Digits as sequences.** The built-in `digits` data stores pixel `(r, c)` at feature
 //! `8 r + c`, and an input vertex of shape `[8, 8]` reads its 64 inputs row-major: token
 //! `r` is image row `r`, with the 8 pixels of that row as features. So
