@@ -200,6 +200,41 @@ fn fibers_are_size_for_hidden_vertices_and_one_elsewhere_with_overrides() {
     assert_eq!(lift.num_vertices(), 1 + 1 + 7 + 3 + 2);
 }
 
+/// Precedence of fiber sizes (docs/semantics.md §2): the lift's override, then the
+/// module's pinned fiber, then the lift size (hidden) or 1 (inputs, constants, outputs).
+#[test]
+fn pinned_fibers_do_not_scale_with_the_lift_size_but_overrides_beat_them() {
+    let mut b = ModuleBuilder::new("pinned");
+    b.input("x", &[3]).fiber(2);
+    b.hidden("h", &[1], Activation::Relu);
+    b.hidden("r", &[1], Activation::Identity).fiber(1);
+    b.hidden("g", &[1], Activation::Tanh).fiber(4);
+    b.output("y", &[1], Activation::Identity);
+    b.edge("x", "h", Op::Linear)
+        .edge("h", "r", Op::Scalar)
+        .edge("r", "g", Op::Scalar)
+        .edge("g", "y", Op::Scalar);
+    let m = b.build().unwrap();
+    for size in [1, 5, 9] {
+        let lift = LiftSpec::new(size, Sampler::InDegree(1))
+            .sample(&m)
+            .unwrap();
+        assert_eq!(lift.fibers(), &[2, size, 1, 4, 1]);
+        assert_valid(&m, &lift);
+        // Edges into and out of the pinned size-1 fiber are dense.
+        assert!(lift.edge(edge(&m, "h->r")).is_complete());
+        assert!(lift.edge(edge(&m, "r->g")).is_complete());
+        // Between the pinned fiber of 4 and its size-1 target too.
+        assert!(lift.edge(edge(&m, "g->y")).is_complete());
+    }
+    let lift = LiftSpec::new(5, Sampler::Dense)
+        .fiber("r", 6)
+        .fiber("x", 1)
+        .sample(&m)
+        .unwrap();
+    assert_eq!(lift.fibers(), &[1, 5, 6, 4, 1]);
+}
+
 #[test]
 fn edges_touching_a_size_one_fiber_stay_dense_unless_overridden() {
     let m = mlp(2);

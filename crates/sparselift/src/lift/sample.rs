@@ -1,8 +1,9 @@
 //! Sampling a [`Lift`] from a [`LiftSpec`]: fiber sizes, the sampler of every base edge,
 //! size checks before anything large is allocated, then one draw per base edge.
 //!
-//! **Fibers** (docs/semantics.md §2): `size` for hidden vertices, 1 for inputs, constants
-//! and outputs, then the per-vertex overrides of [`LiftSpec::fibers`].
+//! **Fibers** (docs/semantics.md §2), first that applies: the per-vertex overrides of
+//! [`LiftSpec::fibers`], the fiber the module pins on the vertex ([`Vertex::fiber`],
+//! *ours*), `size` for hidden vertices and 1 for inputs, constants and outputs.
 //!
 //! **Sampler of a base edge**, first that applies: the lift's per-edge override
 //! ([`LiftSpec::edges`]), the module's default for that edge ([`Edge::sampler`]), `dense`
@@ -18,6 +19,8 @@
 use super::explicit::read_edge_list_for;
 use super::samplers::{self, EdgeStreams};
 use super::{Bipartite, Lift, LiftSpec, Sampler, MAX_EDGES};
+#[cfg(doc)]
+use crate::module::Vertex;
 use crate::module::{Edge, Module, Role};
 use crate::{Error, Result};
 
@@ -70,7 +73,11 @@ fn fiber_sizes(spec: &LiftSpec, module: &Module) -> Result<Vec<u32>> {
     let mut fibers: Vec<u32> = module
         .vertices()
         .iter()
-        .map(|v| if v.role == Role::Hidden { spec.size } else { 1 })
+        .map(|v| match (v.fiber, v.role) {
+            (Some(pinned), _) => pinned,
+            (None, Role::Hidden) => spec.size,
+            (None, Role::Input | Role::Constant | Role::Output) => 1,
+        })
         .collect();
     for (name, &n) in &spec.fibers {
         let v = module.vertex_id(name).ok_or_else(|| {

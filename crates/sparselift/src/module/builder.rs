@@ -34,6 +34,7 @@ impl ModuleBuilder {
             role,
             shape: Some(shape.to_vec()),
             activation: act.map(|a| a.name().to_string()),
+            fiber: None,
         });
         self
     }
@@ -53,6 +54,15 @@ impl ModuleBuilder {
     /// An output vertex.
     pub fn output(&mut self, name: &str, shape: &[usize], act: Activation) -> &mut Self {
         self.vertex(name, Role::Output, shape, Some(act))
+    }
+
+    /// Pins the fiber size of the last vertex added: lifts give it `size` copies whatever
+    /// their size (e.g. 1 for a residual stream that is not lifted).
+    pub fn fiber(&mut self, size: u32) -> &mut Self {
+        if let Some(v) = self.spec.vertices.last_mut() {
+            v.fiber = Some(size);
+        }
+        self
     }
 
     /// An edge `from → to` with the given op (the next slot of `to`).

@@ -18,6 +18,7 @@ impl Module {
                 shape: (v.role != Role::Constant).then(|| v.shape.clone()),
                 activation: (!v.is_source() && v.activation != Activation::Identity)
                     .then(|| v.activation.name().to_string()),
+                fiber: v.fiber,
             })
             .collect();
         // A name is written only when loading would not regenerate it: unnamed edges get

@@ -250,7 +250,9 @@ fn hand_written() -> Vec<Module> {
     b.hidden("s", &[6, 6], Activation::Outer)
         .hidden("a", &[6, 8], Activation::Dsoftmul)
         .hidden("m", &[6, 8], Activation::Gelu)
-        .output("y", &[6, 8], Activation::Identity);
+        .fiber(1)
+        .output("y", &[6, 8], Activation::Identity)
+        .fiber(3);
     b.edge("x", "s", Op::Linear).out(2).named("query");
     b.edge("x", "s", Op::Linear).out(2).named("key");
     b.edge("s", "a", Op::Identity);
@@ -301,4 +303,27 @@ fn display_and_json_load_back_to_equal_modules() {
     // The names the third module's edges got, and kept.
     let names: Vec<&str> = modules[2].edges().iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, ["x->y", "x->y#7", "x->y#2", "x->y-custom"]);
+    // Pinned fibers are printed, and only where given.
+    let text = modules[0].to_string();
+    assert_eq!(text.matches("fiber = ").count(), 2, "{text}");
+    assert!(text.contains(
+        "name = \"m\"\nrole = \"hidden\"\nshape = [6, 8]\nactivation = \"gelu\"\nfiber = 1\n"
+    ));
+}
+
+#[test]
+fn a_pinned_fiber_is_at_least_one() {
+    let text = "[[vertex]]\nname = \"x\"\nrole = \"input\"\n\n[[vertex]]\nname = \"h\"\nfiber = 0\n\n[[vertex]]\nname = \"y\"\nrole = \"output\"\n\n[[edge]]\nfrom = \"x\"\nto = \"h\"\nop = \"scalar\"\n\n[[edge]]\nfrom = \"h\"\nto = \"y\"\nop = \"scalar\"\n";
+    let err = ModuleSpec::from_toml_str(text, "pin.toml")
+        .unwrap()
+        .build()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("pin.toml:5: vertex \"h\": fiber size 0"),
+        "{err}"
+    );
+    assert!(err.contains("fiber = 1 or more"), "{err}");
+    let negative = text.replace("fiber = 0", "fiber = -2");
+    assert!(ModuleSpec::from_toml_str(&negative, "pin.toml").is_err());
 }

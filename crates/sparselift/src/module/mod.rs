@@ -62,6 +62,9 @@ pub struct Vertex {
     pub shape: Shape,
     /// `Identity` for inputs and constants (never applied).
     pub activation: Activation,
+    /// A fiber size pinned by the module (at least 1): lifts give this vertex this fiber
+    /// whatever their size, unless they override it (docs/semantics.md §2).
+    pub fiber: Option<u32>,
 }
 
 impl Vertex {

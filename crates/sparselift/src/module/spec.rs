@@ -15,6 +15,11 @@
 //! activation = "relu"
 //!
 //! [[vertex]]
+//! name = "r"
+//! shape = [1]
+//! fiber = 1            # optional: a fixed fiber size, whatever the lift size
+//!
+//! [[vertex]]
 //! name = "y"
 //! role = "output"
 //! shape = [1]
@@ -26,6 +31,11 @@
 //!
 //! [[edge]]
 //! from = "h"
+//! to = "r"
+//! op = "scalar"
+//!
+//! [[edge]]
+//! from = "r"
 //! to = "y"
 //! op = "scalar"
 //! ```
@@ -67,6 +77,11 @@ pub struct VertexSpec {
     /// Defaults to `identity`; not allowed on inputs and constants.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activation: Option<String>,
+    /// A fixed fiber size (at least 1) that does not scale with the lift size, e.g. `1`
+    /// for a residual stream that is not lifted (docs/semantics.md §2). Without it, a
+    /// hidden vertex gets the lift size and any other vertex 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fiber: Option<u32>,
 }
 
 fn hidden() -> Role {

@@ -245,11 +245,17 @@ impl ModuleSpec {
                 return Err(Error::invalid(at(), format!("shape {} is absurdly large", fmt_shape(&shape)))
                     .with_hint("one vertex holds at most 2^28 scalars; lift the module instead of widening a vertex"));
             }
+            if v.fiber == Some(0) {
+                return Err(Error::invalid(at(), "fiber size 0").with_hint(
+                    "a pinned fiber needs at least one lifted vertex: use fiber = 1 or more, or remove the field to take the lift size",
+                ));
+            }
             out.push(Vertex {
                 name: v.name.clone(),
                 role: v.role,
                 shape,
                 activation,
+                fiber: v.fiber,
             });
         }
         Ok(out)

@@ -436,6 +436,7 @@ mod random_specs {
             role,
             shape: (role != Role::Constant).then(|| shape.to_vec()),
             activation: activation.map(str::to_string),
+            fiber: None,
         }
     }
 

@@ -20,22 +20,35 @@
 //! # Ok::<(), sparselift::Error>(())
 //! ```
 
+mod attention;
 mod cnn;
+mod mixer;
 mod mlp;
 mod reference;
 mod resmlp;
+mod transformer;
 
+pub use attention::{attention, AttentionConfig};
 pub use cnn::{cnn, CnnConfig};
+pub use mixer::{mixer, MixerConfig};
 pub use mlp::{mlp, MlpConfig};
 pub use reference::{resolve, ModuleRef};
 pub use resmlp::{resmlp, ResMlpConfig};
+pub use transformer::{transformer, TransformerConfig};
 
 use crate::module::{Activation, Module, MAX_NUMEL};
 use crate::{Error, Result};
 
 /// The built-in modules, in the order `sparselift zoo` lists them. Each file of the zoo
 /// declares its own `ENTRY` (name, description, parameters, builder) next to its code.
-pub const ENTRIES: &[Entry] = &[mlp::ENTRY, resmlp::ENTRY, cnn::ENTRY];
+pub const ENTRIES: &[Entry] = &[
+    mlp::ENTRY,
+    resmlp::ENTRY,
+    cnn::ENTRY,
+    attention::ENTRY,
+    mixer::ENTRY,
+    transformer::ENTRY,
+];
 
 /// Most layers or blocks a zoo module may have: deeper base graphs are a typo (and would
 /// take a long time to build), not an experiment.
