@@ -120,6 +120,7 @@ pub fn mixer(cfg: &MixerConfig) -> Result<Module> {
             token_mix: true,
             activation: cfg.activation,
             bias: cfg.bias,
+            streams: 1,
         },
     )?;
     b.build()

@@ -28,12 +28,13 @@
 //!   └──────────────identity─────────────┘
 //! ```
 //!
-//! **Sparse lifts.** With the streams pinned, every edge of a block but `s_b → a_b` joins
-//! a lifted fiber to a stream of size 1, so it is dense (docs/semantics.md §2) and the
-//! lift's global sampler changes nothing. A lift is sparse when the streams are lifted
-//! too, e.g. `--size 16 --sampler in-degree:4 --fiber u1=4 --fiber r1=4 …` with
-//! `--edge u1-r1=k-lift:1 --edge r1-u2=k-lift:1 …` so that each copy of a stream keeps its
-//! own residual: 4 streams, each reading 4 of the 16 heads and hidden channels.
+//! **Sparse lifts.** With the streams pinned to one copy, every edge of a block but
+//! `s_b → a_b` joins a lifted fiber to a stream of size 1, so it is dense (docs/semantics.md
+//! §2) and the lift's global sampler changes nothing. With `streams = S > 1` each stream
+//! has `S` copies, each keeping its own residual (`k-lift:1` edges between streams), and
+//! the sampler reaches the edges between the streams and the heads and hidden channels:
+//! `zoo:transformer?streams=4` lifted with `--size 16 --sampler in-degree:4` gives 4
+//! streams, each head and hidden channel reading 4 stream copies.
 //!
 //! **Digits as sequences.** The built-in `digits` data stores pixel `(r, c)` at feature
 //! `8 r + c`, and an input vertex of shape `[8, 8]` reads its 64 inputs row-major: token
@@ -76,6 +77,11 @@ pub struct TransformerConfig {
     pub activation: Activation,
     /// A bias edge from the constant vertex into the output.
     pub bias: bool,
+    /// Copies of each residual stream (the fiber its vertices pin): 1 leaves the stream
+    /// unlifted; above 1 the lift's sampler reaches the edges between the streams and the
+    /// heads and hidden channels, and the residual edges between streams are matchings
+    /// (`k-lift:1`).
+    pub streams: u32,
 }
 
 impl Default for TransformerConfig {
@@ -90,6 +96,7 @@ impl Default for TransformerConfig {
             token_mix: false,
             activation: Activation::Gelu,
             bias: true,
+            streams: 1,
         }
     }
 }
@@ -131,7 +138,16 @@ pub(super) const PARAMS: &[Param] = &[
         "no-bias",
         "leave out the constant vertex and the output bias",
     ),
+    Param::count(
+        "streams",
+        1,
+        MAX_STREAMS,
+        "copies of each residual stream; above 1 the sampler reaches the block edges",
+    ),
 ];
+
+/// Most copies of a residual stream the registry accepts (a stream is a whole token map).
+const MAX_STREAMS: usize = 1 << 16;
 
 pub(super) fn from_options(o: &Options) -> Result<Module> {
     transformer(&TransformerConfig {
@@ -144,6 +160,7 @@ pub(super) fn from_options(o: &Options) -> Result<Module> {
         token_mix: o.switch("token-mix")?,
         activation: o.activation("activation")?,
         bias: !o.switch("no-bias")?,
+        streams: o.count("streams")? as u32,
     })
 }
 
@@ -179,10 +196,10 @@ pub(super) fn blocks(b: &mut ModuleBuilder, entry: &str, cfg: &TransformerConfig
             b.hidden(&format!("t{i}"), &[l, d], cfg.activation);
         }
         b.hidden(&format!("u{i}"), &[l, d], Activation::Identity)
-            .fiber(1);
+            .fiber(cfg.streams);
         b.hidden(&format!("h{i}"), &[l, 1], cfg.activation);
         b.hidden(&format!("r{i}"), &[l, d], Activation::Identity)
-            .fiber(1);
+            .fiber(cfg.streams);
     }
     b.output("y", &[cfg.output], Activation::Identity);
 
@@ -211,10 +228,20 @@ pub(super) fn blocks(b: &mut ModuleBuilder, entry: &str, cfg: &TransformerConfig
             b.edge(&prev, &t, Op::TokenMix);
             b.edge(&t, &u, Op::TokenMix);
         }
+        // Each copy of a stream keeps its own residual (the input has one copy).
+        let matching = |b: &mut ModuleBuilder| {
+            if cfg.streams > 1 {
+                b.sampler(&Sampler::KLift(1));
+            }
+        };
         b.edge(&prev, &u, Op::Identity);
+        if i > 1 {
+            matching(b);
+        }
         b.edge(&u, &h, Op::Linear).out(1);
         b.edge(&h, &r, Op::Linear);
         b.edge(&u, &r, Op::Identity);
+        matching(b);
     }
     b.edge(&format!("r{}", cfg.blocks), "y", Op::Readout);
     if cfg.bias {
@@ -329,5 +356,28 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("blocks must be from 1 to 1000"), "{e}");
+    }
+
+    #[test]
+    fn lifted_streams_keep_their_own_residuals_and_let_the_sampler_in() {
+        let m = transformer(&TransformerConfig {
+            streams: 4,
+            ..Default::default()
+        })
+        .unwrap();
+        let lift = LiftSpec::new(16, Sampler::InDegree(4)).sample(&m).unwrap();
+        for v in ["u1", "r1", "u2", "r2"] {
+            assert_eq!(lift.fiber(m.vertex_id(v).unwrap()), 4, "{v}");
+        }
+        for e in ["r1->u2", "u1->r1", "u2->r2"] {
+            let edge = m.find_edge(e).unwrap();
+            assert_eq!(m.edge(edge).sampler, Some(Sampler::KLift(1)), "{e}");
+            assert_eq!(lift.edge(edge).num_edges(), 4, "{e}: a matching");
+        }
+        // The heads read 4 of the 4 stream copies, the hidden channels too: in-degree 4
+        // from a fiber of 4 is complete, so use a smaller in-degree to see sparsity.
+        let lift = LiftSpec::new(16, Sampler::InDegree(2)).sample(&m).unwrap();
+        let into_h = m.find_edge("u1->h1").unwrap();
+        assert_eq!(lift.edge(into_h).num_edges(), 16 * 2);
     }
 }
