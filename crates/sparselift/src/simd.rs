@@ -296,6 +296,56 @@ pub fn gather_rows<T: Real>(
     }
 }
 
+/// `z += Σ_j weight(j) · row(j)[..len]` for `j` in `0..count`, `len = z.len()`, each
+/// `row(j)` at least `len` long: the rows of any offsets (a convolution's shifted rows, a
+/// token mix's token rows). As [`gather_rows`], the block of `z` stays in registers tile
+/// by tile while the rows stream past, and per element the sum runs over `j` in order:
+/// the same result as `count` calls of [`axpy`].
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
+pub fn axpy_rows<'a, T: Real + 'a>(
+    z: &mut [T],
+    count: usize,
+    term: impl Fn(usize) -> (T, &'a [T]),
+) {
+    let len = z.len();
+    let mut start = 0;
+    while start + TILE <= len {
+        let mut acc = [T::zero(); TILE];
+        acc.copy_from_slice(&z[start..start + TILE]);
+        for j in 0..count {
+            let (w, row) = term(j);
+            let src = &row[start..start + TILE];
+            for i in 0..TILE {
+                acc[i] += w * src[i];
+            }
+        }
+        z[start..start + TILE].copy_from_slice(&acc);
+        start += TILE;
+    }
+    while start + NARROW <= len {
+        let mut acc = [T::zero(); NARROW];
+        acc.copy_from_slice(&z[start..start + NARROW]);
+        for j in 0..count {
+            let (w, row) = term(j);
+            let src = &row[start..start + NARROW];
+            for i in 0..NARROW {
+                acc[i] += w * src[i];
+            }
+        }
+        z[start..start + NARROW].copy_from_slice(&acc);
+        start += NARROW;
+    }
+    if start < len {
+        let zt = &mut z[start..];
+        for j in 0..count {
+            let (w, row) = term(j);
+            for (z, &s) in zt.iter_mut().zip(&row[start..len]) {
+                *z += w * s;
+            }
+        }
+    }
+}
+
 /// The two gradients of a source's sparse scalar edges in one sweep: `gy += Σ_j weight(j)
 /// · g_j` exactly as [`gather_rows`] computes it, and `out(j, g_j · ys)` exactly as
 /// [`dot`] computes it, where `g_j = gz[row(j)·len ..][..len]`, `len = gy.len()`, a
