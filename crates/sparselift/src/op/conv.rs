@@ -1,6 +1,7 @@
 //! `conv`: same-padding convolution of a channel map with an odd-sized kernel.
 
 use super::{axpy, axpy_rows, dot, EdgeOp, Ends, ShapeError};
+use crate::simd;
 use crate::Real;
 
 /// Same-padding 2-D cross-correlation of an `h × w` map with a `kh × kw` kernel (1-D maps
@@ -163,25 +164,40 @@ impl EdgeOp for Conv {
     ) {
         self.shifted(count, edge, gy, b, true)
     }
-    /// Per tap, one [`dot`] per output row over its run of valid columns, the rows summed
-    /// in order.
+    /// Per output row and tap row: the interior columns, where every column tap is in
+    /// range, as one run whose [`dots_shifted`] with the `kw` shifted source runs reads
+    /// the gradient once; the border columns tap by tap. Sums in a fixed order: by row,
+    /// interior then border.
     fn weight_grad_fast<T: Real>(&self, gz: &[T], y: &[T], gw: &mut [T], b: usize) {
         let Conv { h, w, kh, kw } = *self;
-        for k in 0..kh * kw {
-            let (t, di, dj) = self.tap(k, false);
-            let j0 = (-dj).max(0) as usize;
-            let j1 = (w as isize).min(w as isize - dj) as usize;
-            let mut sum = T::zero();
-            for i in 0..h {
-                let si = i as isize + di;
-                if si < 0 || si >= h as isize || j0 >= j1 {
+        let (ph, pw) = (kh / 2, kw / 2);
+        // Interior columns `pw .. w − pw` (possibly none).
+        let (c0, c1) = (pw.min(w), w.saturating_sub(pw).max(pw.min(w)));
+        let mut part = vec![T::zero(); kw];
+        gw.iter_mut().for_each(|g| *g = T::zero());
+        for i in 0..h {
+            for a in 0..kh {
+                let Some(si) = (i + a).checked_sub(ph).filter(|&si| si < h) else {
                     continue;
+                };
+                if c0 < c1 {
+                    let x = &gz[(i * w + c0) * b..(i * w + c1) * b];
+                    let shifts: Vec<usize> = (0..kw).map(|c| (si * w + c0 + c - pw) * b).collect();
+                    simd::dots_shifted(x, y, &shifts, &mut part);
+                    for c in 0..kw {
+                        gw[a * kw + c] += part[c];
+                    }
                 }
-                let at = (si as usize * w + j0).wrapping_add_signed(dj) * b;
-                let len = (j1 - j0) * b;
-                sum += dot(&gz[(i * w + j0) * b..][..len], &y[at..][..len]);
+                for j in (0..c0).chain(c1..w) {
+                    for c in 0..kw {
+                        let Some(sj) = (j + c).checked_sub(pw).filter(|&sj| sj < w) else {
+                            continue;
+                        };
+                        gw[a * kw + c] +=
+                            dot(&gz[(i * w + j) * b..][..b], &y[(si * w + sj) * b..][..b]);
+                    }
+                }
             }
-            gw[t] = sum;
         }
     }
 }
