@@ -312,7 +312,7 @@ impl fmt::Display for PlanTable<'_> {
         )?;
         writeln!(
             f,
-            "{:<16} {:>10}  {:<8} {:<14} {:<30} {:>12} {:>12}",
+            "{:<16} {:>10}  {:<10} {:<14} {:<30} {:>12} {:>12}",
             "edge", "lifted", "forward", "backward", "fused", "fwd flops", "fwd bytes"
         )?;
         let (mut flops, mut bytes) = (0.0, 0.0);
@@ -378,7 +378,7 @@ impl fmt::Display for PlanTable<'_> {
             bytes += step_bytes;
             writeln!(
                 f,
-                "{:<16} {:>10}  {:<8} {:<14} {:<30} {:>12} {:>12}",
+                "{:<16} {:>10}  {:<10} {:<14} {:<30} {:>12} {:>12}",
                 edge.name,
                 edges,
                 forward,
