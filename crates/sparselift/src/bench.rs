@@ -10,7 +10,7 @@
 use crate::engine::{Network, Workspace};
 use crate::lift::{LiftSpec, Sampler};
 use crate::train::{Optimizer, Sgd, SgdConfig};
-use crate::zoo::{mlp, MlpConfig};
+use crate::zoo::{cnn, mlp, CnnConfig, MlpConfig};
 use crate::Result;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
@@ -164,6 +164,35 @@ impl Case {
         Case::new(Network::new(module, lift)?, batch)
     }
 
+    /// The zoo `cnn` of two 3 × 3 conv layers on `side × side` maps, 10 outputs, lifted to
+    /// `channels` channels per layer: the edge between the layers `in-degree:k` when `k <
+    /// channels`, else complete; the input edge and the readout complete.
+    pub fn cnn(side: usize, channels: u32, k: u32, batch: usize) -> Result<Case> {
+        let module = cnn(&CnnConfig {
+            height: side,
+            width: side,
+            output: 10,
+            ..Default::default()
+        })?;
+        let sampler = if k >= channels {
+            Sampler::Dense
+        } else {
+            Sampler::InDegree(k)
+        };
+        let lift = LiftSpec::new(channels, Sampler::Dense)
+            .edge("c1->c2", sampler)
+            .seed(1)
+            .sample(&module)?;
+        Case::new(Network::new(module, lift)?, batch)
+    }
+
+    /// The same case with its `conv` and `token_mix` edges on the per-edge loops, the
+    /// reference of their fast path.
+    pub fn per_edge(mut self) -> Case {
+        self.ws = self.ws.per_edge();
+        self
+    }
+
     /// `net` with initial parameters and a random batch.
     pub fn new(net: Network, batch: usize) -> Result<Case> {
         let theta: Vec<f32> = net.init(1);
@@ -245,6 +274,81 @@ pub fn measure_dense(n: u32, batch: usize, limit: f64) -> Result<BenchResult> {
     let mut r = measure(n, n, batch, limit)?.pop().expect("a train step");
     r.kind = "dense".into();
     Ok(r)
+}
+
+/// One convolution measurement: a training step of a [`Case::cnn`].
+#[derive(Clone, Debug, Serialize)]
+pub struct CnnResult {
+    /// Map side (maps are `side × side`).
+    pub side: usize,
+    /// Channels per layer (the lift size).
+    pub channels: u32,
+    /// In-degree of the layer-to-layer edge (`channels` for the dense lift).
+    pub k: u32,
+    /// Samples per step.
+    pub batch: usize,
+    /// `rows` (the fast path) or `per-edge` (the reference loops).
+    pub route: String,
+    /// Median seconds per training step (forward, backward, SGD update).
+    pub seconds: f64,
+    /// Useful GFLOP/s of the step: three times the forward flops (every tap of every
+    /// lifted edge, padding included) per second.
+    pub gflops: f64,
+    /// `gflops` divided by the machine limit measured in the same run.
+    pub ratio_to_limit: f64,
+}
+
+/// `(side, channels, k, batch)` of the convolution measurement: dense lifts and their
+/// density-1/4 channel lifts (`k = channels / 4`).
+pub fn cnn_configs(quick: bool) -> Vec<(usize, u32, u32, usize)> {
+    let mut c = vec![
+        (8, 32, 32, 64),
+        (8, 32, 8, 64),
+        (8, 64, 64, 128),
+        (8, 64, 16, 128),
+    ];
+    if !quick {
+        c.extend([(32, 32, 32, 64), (32, 32, 8, 64)]);
+    }
+    c
+}
+
+/// Training steps of [`Case::cnn`]`(side, channels, k, batch)` on the fast path and on
+/// the per-edge loops, timed alternately `rounds` times each (medians of medians: the
+/// machine is shared), the reference only when `reference`.
+pub fn measure_cnn(
+    (side, channels, k, batch): (usize, u32, u32, usize),
+    limit: f64,
+    rounds: usize,
+    reference: bool,
+) -> Result<Vec<CnnResult>> {
+    let mut fast = Case::cnn(side, channels, k, batch)?;
+    let mut slow = reference
+        .then(|| Case::cnn(side, channels, k, batch).map(Case::per_edge))
+        .transpose()?;
+    let flops = 3.0 * fast.net.flops_per_sample() as f64 * batch as f64;
+    let (mut tf, mut ts) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        tf.push(time(0.5, || fast.train_step()));
+        if let Some(slow) = &mut slow {
+            ts.push(time(0.5, || slow.train_step()));
+        }
+    }
+    let result = |route: &str, seconds: f64| CnnResult {
+        side,
+        channels,
+        k,
+        batch,
+        route: route.into(),
+        seconds,
+        gflops: flops / seconds / 1e9,
+        ratio_to_limit: flops / seconds / 1e9 / limit,
+    };
+    let mut out = vec![result("rows", median(tf))];
+    if !ts.is_empty() {
+        out.push(result("per-edge", median(ts)));
+    }
+    Ok(out)
 }
 
 /// The Scale measurement of BENCHMARKS.md: training steps of a large lift, and the

@@ -134,6 +134,42 @@ pub fn dot<T: Real>(x: &[T], y: &[T]) -> T {
     reduce(acc, xr, yr)
 }
 
+/// `out[c] = Σ_i x_i · y[shifts[c] + i]` for `i` in `0..x.len()`: the dots of one row
+/// with several shifted rows, `x` loaded once for up to four of them. Each is bit for bit
+/// [`dot`]`(x, &y[shifts[c]..][..x.len()])`.
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
+pub fn dots_shifted<T: Real>(x: &[T], y: &[T], shifts: &[usize], out: &mut [T]) {
+    for (sh, o) in shifts.chunks(4).zip(out.chunks_mut(4)) {
+        match sh.len() {
+            1 => dots_n::<T, 1>(x, y, sh, o),
+            2 => dots_n::<T, 2>(x, y, sh, o),
+            3 => dots_n::<T, 3>(x, y, sh, o),
+            _ => dots_n::<T, 4>(x, y, sh, o),
+        }
+    }
+}
+
+/// [`dots_shifted`] for exactly `N` shifts.
+#[inline(always)]
+fn dots_n<T: Real, const N: usize>(x: &[T], y: &[T], shifts: &[usize], out: &mut [T]) {
+    let len = x.len();
+    let whole = len / LANES * LANES;
+    let ys: [&[T]; N] = std::array::from_fn(|c| &y[shifts[c]..][..len]);
+    let mut acc = [[T::zero(); LANES]; N];
+    for k in (0..whole).step_by(LANES) {
+        let xa = &x[k..k + LANES];
+        for c in 0..N {
+            let ya = &ys[c][k..k + LANES];
+            for i in 0..LANES {
+                acc[c][i] += xa[i] * ya[i];
+            }
+        }
+    }
+    for c in 0..N {
+        out[c] = reduce(acc[c], &x[whole..], &ys[c][whole..]);
+    }
+}
+
 /// Sums [`dot`]'s partial sums pairwise, then adds the remainder `Σ xr_i yr_i` in order.
 #[inline(always)]
 fn reduce<T: Real>(mut acc: [T; LANES], xr: &[T], yr: &[T]) -> T {
@@ -293,6 +329,56 @@ pub fn gather_rows<T: Real>(
             }
         }
         finish.tile(zt, &[]);
+    }
+}
+
+/// `z += Σ_j weight(j) · row(j)[..len]` for `j` in `0..count`, `len = z.len()`, each
+/// `row(j)` at least `len` long: the rows of any offsets (a convolution's shifted rows, a
+/// token mix's token rows). As [`gather_rows`], the block of `z` stays in registers tile
+/// by tile while the rows stream past, and per element the sum runs over `j` in order:
+/// the same result as `count` calls of [`axpy`].
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
+pub fn axpy_rows<'a, T: Real + 'a>(
+    z: &mut [T],
+    count: usize,
+    term: impl Fn(usize) -> (T, &'a [T]),
+) {
+    let len = z.len();
+    let mut start = 0;
+    while start + TILE <= len {
+        let mut acc = [T::zero(); TILE];
+        acc.copy_from_slice(&z[start..start + TILE]);
+        for j in 0..count {
+            let (w, row) = term(j);
+            let src = &row[start..start + TILE];
+            for i in 0..TILE {
+                acc[i] += w * src[i];
+            }
+        }
+        z[start..start + TILE].copy_from_slice(&acc);
+        start += TILE;
+    }
+    while start + NARROW <= len {
+        let mut acc = [T::zero(); NARROW];
+        acc.copy_from_slice(&z[start..start + NARROW]);
+        for j in 0..count {
+            let (w, row) = term(j);
+            let src = &row[start..start + NARROW];
+            for i in 0..NARROW {
+                acc[i] += w * src[i];
+            }
+        }
+        z[start..start + NARROW].copy_from_slice(&acc);
+        start += NARROW;
+    }
+    if start < len {
+        let zt = &mut z[start..];
+        for j in 0..count {
+            let (w, row) = term(j);
+            for (z, &s) in zt.iter_mut().zip(&row[start..len]) {
+                *z += w * s;
+            }
+        }
     }
 }
 

@@ -672,3 +672,103 @@ fn conv_and_token_mix_alone_match_central_differences() {
         }
     }
 }
+
+/// `x → a → o`, both edges `op` on maps of `shape`; fibers 1, n, n; the lifted edge
+/// complete or with in-degree 2 (and at least one in-edge everywhere).
+fn map_net(shape: &[usize], op: Op, n: u32, dense: bool, rng: &mut ChaCha8Rng) -> Network {
+    let mut b = ModuleBuilder::new("maps");
+    b.input("x", shape)
+        .hidden("a", shape, Activation::Tanh)
+        .output("o", shape, Activation::Identity)
+        .edge("x", "a", op.clone())
+        .edge("a", "o", op);
+    let module = b.build().unwrap();
+    let edges = [(1, n), (n, n)]
+        .into_iter()
+        .map(|(ns, nt)| {
+            if dense || ns == 1 {
+                return Bipartite::complete(ns, nt).unwrap();
+            }
+            let pairs: Vec<(u32, u32)> = (0..nt)
+                .flat_map(|t| {
+                    let s = rng.random_range(0..ns);
+                    [(s, t), ((s + rng.random_range(1..ns)) % ns, t)]
+                })
+                .collect();
+            Bipartite::from_pairs(ns, nt, &pairs).unwrap()
+        })
+        .collect();
+    let lift = Lift::new(&module, vec![1, n, n], edges).unwrap();
+    Network::new(module, lift).unwrap()
+}
+
+/// Forward output, ∇θ and ∇x at batch `b`, on the fast routes or the per-edge loops.
+fn pass_f64(net: &Network, theta: &[f64], x: &[f64], b: usize, per_edge: bool) -> [Vec<f64>; 3] {
+    let mut ws = Workspace::new(net, b);
+    if per_edge {
+        ws = ws.per_edge();
+    }
+    let out = net.forward(theta, x, &mut ws).to_vec();
+    let mut g = vec![0.0; theta.len()];
+    let mut gx = vec![0.0; x.len()];
+    net.backward(theta, &out, &mut ws, &mut g, Some(&mut gx));
+    [out, g, gx]
+}
+
+/// The fast routes of `conv` and `token_mix` (plan table: `conv-rows`, `token-rows`)
+/// against the per-edge loops: the forward pass and the input gradient sum in the same
+/// order, bit for bit; the weight gradient sums rows of a tap in another order, within
+/// 1e-12 in f64.
+#[test]
+fn conv_and_token_mix_fast_paths_equal_the_per_edge_loops() {
+    let mut rng = ChaCha8Rng::seed_from_u64(21);
+    let mut cases: Vec<(Vec<usize>, Op)> = Vec::new();
+    for k in [1, 3, 5] {
+        for len in [3, 4, 7, 8] {
+            if k < 2 * len {
+                cases.push((vec![len], Op::Conv(vec![k])));
+            }
+        }
+        for (h, w) in [(3, 3), (4, 5), (6, 6), (7, 4)] {
+            if k < 2 * h.min(w) {
+                cases.push((vec![h, w], Op::Conv(vec![k, k])));
+            }
+        }
+    }
+    for shape in [[3, 2], [4, 1], [5, 3]] {
+        cases.push((shape.to_vec(), Op::TokenMix));
+    }
+    for (shape, op) in cases {
+        for dense in [true, false] {
+            let net = map_net(&shape, op.clone(), 4, dense, &mut rng);
+            let table = Workspace::<f64>::new(&net, 7)
+                .plan()
+                .table(&net, 8)
+                .to_string();
+            let name = if op == Op::TokenMix {
+                "token-rows"
+            } else {
+                "conv-rows"
+            };
+            assert!(table.contains(name), "{table}");
+            let theta: Vec<f64> = net.init(3);
+            for b in [1, 7] {
+                let numel: usize = shape.iter().product();
+                let x: Vec<f64> = (0..numel * b)
+                    .map(|_| rng.random_range(-1.0..1.0))
+                    .collect();
+                let fast = pass_f64(&net, &theta, &x, b, false);
+                let slow = pass_f64(&net, &theta, &x, b, true);
+                let what = format!("{op:?} on {shape:?}, dense {dense}, batch {b}");
+                assert_eq!(fast[0], slow[0], "forward, {what}");
+                assert_eq!(fast[2], slow[2], "input gradient, {what}");
+                for (i, (f, s)) in fast[1].iter().zip(&slow[1]).enumerate() {
+                    assert!(
+                        (f - s).abs() <= 1e-12 * (1.0 + s.abs()),
+                        "weight gradient [{i}]: {f} vs {s}, {what}"
+                    );
+                }
+            }
+        }
+    }
+}

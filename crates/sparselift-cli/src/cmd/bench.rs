@@ -17,6 +17,12 @@ pub struct Args {
     /// `zoo:mlp?input=16&hidden=3&output=1` (2.2·10⁸ edges) at batch 64, with peak memory.
     #[arg(long)]
     scale: bool,
+    /// Instead of the suite: training steps of the zoo `cnn` (two 3 × 3 conv layers,
+    /// 8 × 8 and 32 × 32 maps, 32 and 64 channels), dense and at in-degree channels/4, on
+    /// the fast path and on the per-edge loops, timed alternately; with `--quick`, the
+    /// 8 × 8 cases only.
+    #[arg(long, conflicts_with = "scale")]
+    cnn: bool,
 }
 
 /// Runs the command.
@@ -24,6 +30,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let json = args.json;
     if args.scale {
         return scale(json);
+    }
+    if args.cnn {
+        return cnn(args.quick, json);
     }
     if !json {
         println!(
@@ -83,5 +92,41 @@ fn scale(json: bool) -> anyhow::Result<()> {
                 "{:.2} GiB",
                 gib(b)
             )),
+    ))
+}
+
+fn cnn(quick: bool, json: bool) -> anyhow::Result<()> {
+    let limit = sparselift::bench::machine_limit();
+    if !json {
+        println!(
+            "{:>5} {:>8} {:>4} {:>5} {:<9} {:>10} {:>9} {:>7}",
+            "map", "channels", "k", "batch", "route", "ms/step", "GFLOP/s", "limit"
+        );
+    }
+    let mut results = Vec::new();
+    for config in sparselift::bench::cnn_configs(quick) {
+        for r in sparselift::bench::measure_cnn(config, limit, 3, true)? {
+            if !json {
+                println!(
+                    "{:>5} {:>8} {:>4} {:>5} {:<9} {:>10.2} {:>9.2} {:>6.1}%",
+                    format!("{0}x{0}", r.side),
+                    r.channels,
+                    r.k,
+                    r.batch,
+                    r.route,
+                    1e3 * r.seconds,
+                    r.gflops,
+                    100.0 * r.ratio_to_limit
+                );
+            }
+            results.push(r);
+        }
+    }
+    if json {
+        let report = serde_json::json!({ "limit_gflops": limit, "results": results });
+        return print_stdout(&(report.to_string() + "\n"));
+    }
+    print_stdout(&format!(
+        "machine limit: {limit:.1} GFLOP/s (f32 GEMM on all threads, measured in this run)\n"
     ))
 }

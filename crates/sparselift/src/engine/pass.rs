@@ -88,6 +88,13 @@ impl<T: Real> Workspace<T> {
     pub fn plan(&self) -> &Plan {
         &self.plan
     }
+
+    /// These buffers with the `conv` and `token_mix` edges on the straightforward
+    /// per-edge loops (see [`Plan::per_edge`]).
+    pub fn per_edge(mut self) -> Self {
+        self.plan = Arc::new((*self.plan).clone().per_edge());
+        self
+    }
 }
 
 impl Network {

@@ -7,6 +7,10 @@
 //!   output rows;
 //! - **gather**: a sparse `scalar` edge, each target a weighted sum of whole source
 //!   blocks in CSR order;
+//! - **rows**: a `conv` or `token_mix` edge, dense or sparse: each target's block summed
+//!   over all its lifted edges at once, the taps (conv) or tokens (token_mix) as
+//!   contiguous rows accumulated in registers, with the bounds of each conv tap hoisted
+//!   out of the inner loop; named `conv-rows` and `token-rows` in the table;
 //! - **per edge**: any other edge, the op applied lifted edge by lifted edge;
 //! - **sweep by source** (backward): both gradients of a sparse `scalar` edge or of a
 //!   readout in one pass over sources, each source's `∂L/∂y` completed by one task.
@@ -48,6 +52,10 @@ pub(super) enum Route {
     Gather,
     /// The op applied lifted edge by lifted edge.
     PerEdge,
+    /// A `conv` or `token_mix` edge by the op's fast path: each target's (forward) or
+    /// source's (input gradient) block summed over all its lifted edges at once, as
+    /// shifted or token rows in registers, bit for bit the per-edge loops.
+    Rows,
 }
 
 /// Both gradients of an edge in one sweep over its sources.
@@ -197,6 +205,18 @@ impl Plan {
         self.batch
     }
 
+    /// The same plan with the `conv` and `token_mix` edges on the straightforward
+    /// per-edge loops instead of their fast path: the reference that path is tested and
+    /// measured against.
+    pub fn per_edge(mut self) -> Plan {
+        for step in &mut self.edges {
+            if step.route == Route::Rows {
+                step.route = Route::PerEdge;
+            }
+        }
+        self
+    }
+
     /// The plan as a table, one row a base edge: kernels, fusions, flops and bytes.
     pub fn table<'a>(&'a self, net: &'a Network, bytes_per_scalar: usize) -> PlanTable<'a> {
         PlanTable {
@@ -220,11 +240,8 @@ fn route(net: &Network, e: usize, b: usize) -> Route {
     }
     match kernel {
         Kernel::Scalar(_) if bip.csr().is_some() => Route::Gather,
-        Kernel::Scalar(_)
-        | Kernel::Identity(_)
-        | Kernel::Linear(_)
-        | Kernel::TokenMix(_)
-        | Kernel::Conv(_) => Route::PerEdge,
+        Kernel::TokenMix(_) | Kernel::Conv(_) => Route::Rows,
+        Kernel::Scalar(_) | Kernel::Identity(_) | Kernel::Linear(_) => Route::PerEdge,
     }
 }
 
@@ -295,7 +312,7 @@ impl fmt::Display for PlanTable<'_> {
         )?;
         writeln!(
             f,
-            "{:<16} {:>10}  {:<8} {:<14} {:<30} {:>12} {:>12}",
+            "{:<16} {:>10}  {:<10} {:<14} {:<30} {:>12} {:>12}",
             "edge", "lifted", "forward", "backward", "fused", "fwd flops", "fwd bytes"
         )?;
         let (mut flops, mut bytes) = (0.0, 0.0);
@@ -313,10 +330,16 @@ impl fmt::Display for PlanTable<'_> {
                 )?;
                 continue;
             }
+            let rows = match net.kernels[e] {
+                Kernel::Conv(_) => "conv-rows",
+                Kernel::TokenMix(_) => "token-rows",
+                Kernel::Scalar(_) | Kernel::Identity(_) | Kernel::Linear(_) => "rows",
+            };
             let forward = match step.route {
                 Route::Gemm(_) => "gemm",
                 Route::Gather => "gather",
                 Route::PerEdge => "per-edge",
+                Route::Rows => rows,
             };
             let backward = match (step.sweep, step.route) {
                 (Some(Sweep::Scalar), _) => "sweep",
@@ -324,6 +347,7 @@ impl fmt::Display for PlanTable<'_> {
                 (None, Route::Gemm(_)) => "gemm",
                 (None, Route::Gather) => "gather+scatter",
                 (None, Route::PerEdge) => "per-edge",
+                (None, Route::Rows) => rows,
             };
             let mut fused = Vec::new();
             if let Some((_, a)) = to.fused_by.filter(|&(by, _)| by == e) {
@@ -344,7 +368,7 @@ impl fmt::Display for PlanTable<'_> {
             // Each operand once: weights, the source and target buffers, CSR indices.
             let index = match step.route {
                 Route::Gather => 4.0 * (edges + bip.n_dst() as f64 + 1.0),
-                Route::Gemm(_) | Route::PerEdge => 0.0,
+                Route::Gemm(_) | Route::PerEdge | Route::Rows => 0.0,
             };
             let step_bytes = s
                 * (edge.weight_numel() as f64 * edges
@@ -354,7 +378,7 @@ impl fmt::Display for PlanTable<'_> {
             bytes += step_bytes;
             writeln!(
                 f,
-                "{:<16} {:>10}  {:<8} {:<14} {:<30} {:>12} {:>12}",
+                "{:<16} {:>10}  {:<10} {:<14} {:<30} {:>12} {:>12}",
                 edge.name,
                 edges,
                 forward,

@@ -132,7 +132,9 @@ impl<T: Real> EdgePass<'_, T> {
     pub fn forward(&self, y: &[T], z: &mut [T], overwrite: bool) {
         match self.route {
             Route::Gemm(g) => dense::forward(self, &g, y, z, !overwrite),
-            Route::Gather | Route::PerEdge => self.forward_by_targets(y, z, overwrite, |_| Keep),
+            Route::Gather | Route::PerEdge | Route::Rows => {
+                self.forward_by_targets(y, z, overwrite, |_| Keep)
+            }
         }
     }
 
@@ -149,7 +151,9 @@ impl<T: Real> EdgePass<'_, T> {
             match &self.route {
                 Route::Gemm(g) => dense::forward_fused(self, g, y, out, finish),
                 Route::Gather => self.forward_by_targets(y, out, true, finish),
-                Route::PerEdge => unreachable!("the plan fuses activations into GEMMs and gathers"),
+                Route::PerEdge | Route::Rows => {
+                    unreachable!("the plan fuses activations into GEMMs and gathers")
+                }
             }
         })
     }
@@ -183,9 +187,19 @@ impl<T: Real> EdgePass<'_, T> {
                     if overwrite {
                         zt.fill(T::zero());
                     }
-                    in_edges(self.bip, t, |j, s| {
-                        self.kernel.forward(self.wt(j), &y[s * sb..][..sb], zt, b)
-                    });
+                    if self.route == Route::Rows {
+                        let mut edges = Vec::new();
+                        in_edges(self.bip, t, |j, s| edges.push((j, s)));
+                        let edge = |k: usize| {
+                            let (j, s) = edges[k];
+                            (self.wt(j), &y[s * sb..][..sb])
+                        };
+                        self.kernel.forward_target(edges.len(), edge, zt, b);
+                    } else {
+                        in_edges(self.bip, t, |j, s| {
+                            self.kernel.forward(self.wt(j), &y[s * sb..][..sb], zt, b)
+                        });
+                    }
                     finish(t).tile(zt, &[]);
                 }
             });
@@ -383,10 +397,20 @@ impl<T: Real> EdgePass<'_, T> {
                     if overwrite {
                         gys.fill(T::zero());
                     }
-                    out_edges(self.bip, s, |j, t| {
-                        self.kernel
-                            .backward_input(self.wt(j), &gz[t * db..][..db], gys, b)
-                    })
+                    if self.route == Route::Rows {
+                        let mut edges = Vec::new();
+                        out_edges(self.bip, s, |j, t| edges.push((j, t)));
+                        let edge = |k: usize| {
+                            let (j, t) = edges[k];
+                            (self.wt(j), &gz[t * db..][..db])
+                        };
+                        self.kernel.backward_input_source(edges.len(), edge, gys, b);
+                    } else {
+                        out_edges(self.bip, s, |j, t| {
+                            self.kernel
+                                .backward_input(self.wt(j), &gz[t * db..][..db], gys, b)
+                        })
+                    }
                 }
             });
     }
@@ -425,12 +449,17 @@ impl<T: Real> EdgePass<'_, T> {
                 let mut pos = 0;
                 for t in t0..t1 {
                     in_edges(self.bip, t, |_, s| {
-                        self.kernel.weight_grad(
+                        let (gz, y, gw) = (
                             &gz[t * db..][..db],
                             &y[s * sb..][..sb],
                             &mut g[pos..pos + wn],
-                            b,
                         );
+                        match self.route {
+                            Route::Rows => self.kernel.weight_grad_fast(gz, y, gw, b),
+                            Route::Gemm(_) | Route::Gather | Route::PerEdge => {
+                                self.kernel.weight_grad(gz, y, gw, b)
+                            }
+                        }
                         pos += wn;
                     });
                 }

@@ -172,6 +172,42 @@ pub trait EdgeOp {
     fn backward_input<T: Real>(&self, w: &[T], gz: &[T], gy: &mut [T], b: usize);
     /// `gw = ∂⟨gz, M(w, y)⟩/∂w` for one lifted edge (written, not accumulated).
     fn weight_grad<T: Real>(&self, gz: &[T], y: &[T], gw: &mut [T], b: usize);
+    /// `z += Σ_j M(w_j, y_j)` over the `count` lifted edges into one target, `edge(j) =
+    /// (w_j, y_j)`, in order of `j`. By default [`EdgeOp::forward`] edge by edge; an op
+    /// with a fast path sums a whole target at once, bit for bit the same.
+    fn forward_target<'a, T: Real + 'a>(
+        &self,
+        count: usize,
+        edge: impl Fn(usize) -> (&'a [T], &'a [T]),
+        z: &mut [T],
+        b: usize,
+    ) {
+        (0..count).for_each(|j| {
+            let (w, y) = edge(j);
+            self.forward(w, y, z, b)
+        })
+    }
+    /// `gy += Σ_j Mᵀ(w_j, gz_j)` over the `count` lifted edges out of one source,
+    /// `edge(j) = (w_j, gz_j)`, in order of `j`. By default [`EdgeOp::backward_input`]
+    /// edge by edge; an op with a fast path sums a whole source at once, bit for bit the
+    /// same.
+    fn backward_input_source<'a, T: Real + 'a>(
+        &self,
+        count: usize,
+        edge: impl Fn(usize) -> (&'a [T], &'a [T]),
+        gy: &mut [T],
+        b: usize,
+    ) {
+        (0..count).for_each(|j| {
+            let (w, gz) = edge(j);
+            self.backward_input(w, gz, gy, b)
+        })
+    }
+    /// [`EdgeOp::weight_grad`] by the op's fast path, if it has one: equal up to the
+    /// order of its sums.
+    fn weight_grad_fast<T: Real>(&self, gz: &[T], y: &[T], gw: &mut [T], b: usize) {
+        self.weight_grad(gz, y, gw, b)
+    }
 }
 
 /// The op of a base edge, resolved: one variant per [`EdgeOp`] unit.
@@ -271,6 +307,33 @@ impl Kernel {
     pub fn weight_grad<T: Real>(&self, gz: &[T], y: &[T], gw: &mut [T], b: usize) {
         with_op!(self, op => op.weight_grad(gz, y, gw, b))
     }
+
+    /// See [`EdgeOp::forward_target`].
+    pub fn forward_target<'a, T: Real + 'a>(
+        &self,
+        count: usize,
+        edge: impl Fn(usize) -> (&'a [T], &'a [T]),
+        z: &mut [T],
+        b: usize,
+    ) {
+        with_op!(self, op => op.forward_target(count, edge, z, b))
+    }
+
+    /// See [`EdgeOp::backward_input_source`].
+    pub fn backward_input_source<'a, T: Real + 'a>(
+        &self,
+        count: usize,
+        edge: impl Fn(usize) -> (&'a [T], &'a [T]),
+        gy: &mut [T],
+        b: usize,
+    ) {
+        with_op!(self, op => op.backward_input_source(count, edge, gy, b))
+    }
+
+    /// See [`EdgeOp::weight_grad_fast`].
+    pub fn weight_grad_fast<T: Real>(&self, gz: &[T], y: &[T], gw: &mut [T], b: usize) {
+        with_op!(self, op => op.weight_grad_fast(gz, y, gw, b))
+    }
 }
 
-use crate::simd::{axpy, dot};
+use crate::simd::{axpy, axpy_rows, dot};

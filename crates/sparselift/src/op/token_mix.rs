@@ -1,6 +1,6 @@
 //! `token_mix`: `M(w, y) = w y` along the first (token) axis, `w ∈ R^{L×L}`.
 
-use super::{axpy, dot, EdgeOp, Ends, ShapeError};
+use super::{axpy, axpy_rows, dot, EdgeOp, Ends, ShapeError};
 use crate::Real;
 
 /// `z[l][c] += Σ_l' w[l][l'] y[l'][c]` for `L` tokens of `rest` channels each.
@@ -43,6 +43,41 @@ impl EdgeOp for TokenMix {
                     &mut gy[m * row..][..row],
                 );
             }
+        }
+    }
+    /// Each token row of `z` summed over all edges and tokens at once, in registers
+    /// ([`axpy_rows`]): per element the order of the per-edge loops.
+    fn forward_target<'a, T: Real + 'a>(
+        &self,
+        count: usize,
+        edge: impl Fn(usize) -> (&'a [T], &'a [T]),
+        z: &mut [T],
+        b: usize,
+    ) {
+        let (tokens, row) = (self.tokens, self.rest * b);
+        let edges: Vec<(&'a [T], &'a [T])> = (0..count).map(edge).collect();
+        for (l, zl) in z.chunks_exact_mut(row).take(tokens).enumerate() {
+            axpy_rows(zl, count * tokens, |k| {
+                let ((w, y), m) = (edges[k / tokens], k % tokens);
+                (w[l * tokens + m], &y[m * row..][..row])
+            });
+        }
+    }
+    /// As [`TokenMix::forward_target`], with `wᵀ`.
+    fn backward_input_source<'a, T: Real + 'a>(
+        &self,
+        count: usize,
+        edge: impl Fn(usize) -> (&'a [T], &'a [T]),
+        gy: &mut [T],
+        b: usize,
+    ) {
+        let (tokens, row) = (self.tokens, self.rest * b);
+        let edges: Vec<(&'a [T], &'a [T])> = (0..count).map(edge).collect();
+        for (m, gym) in gy.chunks_exact_mut(row).take(tokens).enumerate() {
+            axpy_rows(gym, count * tokens, |k| {
+                let ((w, gz), l) = (edges[k / tokens], k % tokens);
+                (w[l * tokens + m], &gz[l * row..][..row])
+            });
         }
     }
     fn weight_grad<T: Real>(&self, gz: &[T], y: &[T], gw: &mut [T], b: usize) {
