@@ -149,7 +149,7 @@ pub fn dots_shifted<T: Real>(x: &[T], y: &[T], shifts: &[usize], out: &mut [T]) 
     }
 }
 
-/// [`dots_shifted`] for exactly `N` shifts.
+/// `simd::dots_shifted` for exactly `N` shifts.
 #[inline(always)]
 fn dots_n<T: Real, const N: usize>(x: &[T], y: &[T], shifts: &[usize], out: &mut [T]) {
     let len = x.len();

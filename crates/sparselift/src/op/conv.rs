@@ -63,7 +63,7 @@ impl Conv {
     /// `count` edges `edge(e) = (w_e, x_e)`: per element in order of `e`, then of the taps
     /// (see [`Conv::tap`]), the order of the per-edge loops. The bounds are hoisted: along
     /// an output row the valid taps change only near the two ends, so each row splits into
-    /// at most `kw` column runs, and each run is one [`axpy_rows`] over contiguous
+    /// at most `kw` column runs, and each run is one `simd::axpy_rows` over contiguous
     /// batch-minor rows of `(run length)·b` scalars, `z` summed in registers.
     fn shifted<'a, T: Real + 'a>(
         &self,
@@ -165,7 +165,7 @@ impl EdgeOp for Conv {
         self.shifted(count, edge, gy, b, true)
     }
     /// Per output row and tap row: the interior columns, where every column tap is in
-    /// range, as one run whose [`dots_shifted`] with the `kw` shifted source runs reads
+    /// range, as one run whose `simd::dots_shifted` with the `kw` shifted source runs reads
     /// the gradient once; the border columns tap by tap. Sums in a fixed order: by row,
     /// interior then border.
     fn weight_grad_fast<T: Real>(&self, gz: &[T], y: &[T], gw: &mut [T], b: usize) {

@@ -46,7 +46,7 @@ impl EdgeOp for TokenMix {
         }
     }
     /// Each token row of `z` summed over all edges and tokens at once, in registers
-    /// ([`axpy_rows`]): per element the order of the per-edge loops.
+    /// (`simd::axpy_rows`): per element the order of the per-edge loops.
     fn forward_target<'a, T: Real + 'a>(
         &self,
         count: usize,
