@@ -183,4 +183,13 @@ fn a_sweep_continues_whatever_spelling_stored_its_experiment_but_not_another_exp
     let out = t.sweep(&dir).args(["--resume"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("different experiment"));
+
+    std::fs::write(&stored, "seeds = [").unwrap();
+    let out = t.sweep(&dir).args(["--resume"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("experiment.toml is not an experiment"),
+        "{stderr}"
+    );
 }

@@ -90,7 +90,15 @@ pub fn sweep(
         // Compared as experiments, not as text: a file written by an earlier version (or
         // spelled differently) still continues the same sweep.
         Ok(old) if !old.is_empty() => {
-            if stored_experiment(dir).ok().as_ref() != Some(exp) {
+            let stored =
+                Experiment::from_toml(&old, &exp_path.display().to_string()).map_err(|e| {
+                    Error::invalid(
+                        dir.display().to_string(),
+                        format!("its {EXPERIMENT_FILE} is not an experiment: {e}"),
+                    )
+                    .with_hint("choose another --out directory, or delete this one")
+                })?;
+            if stored != *exp {
                 return Err(Error::invalid(
                     dir.display().to_string(),
                     "holds runs of a different experiment",
