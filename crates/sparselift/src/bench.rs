@@ -9,6 +9,7 @@
 
 use crate::engine::{Network, Workspace};
 use crate::lift::{LiftSpec, Sampler};
+use crate::module::Module;
 use crate::train::{Optimizer, Sgd, SgdConfig};
 use crate::zoo::{cnn, mlp, CnnConfig, MlpConfig};
 use crate::Result;
@@ -152,16 +153,7 @@ impl Case {
             output: 10,
             ..Default::default()
         })?;
-        let sampler = if k >= n {
-            Sampler::Dense
-        } else {
-            Sampler::InDegree(k)
-        };
-        let lift = LiftSpec::new(n, Sampler::Dense)
-            .edge("h1->h2", sampler)
-            .seed(1)
-            .sample(&module)?;
-        Case::new(Network::new(module, lift)?, batch)
+        Case::lifted(module, n, "h1->h2", k, batch)
     }
 
     /// The zoo `cnn` of two 3 × 3 conv layers on `side × side` maps, 10 outputs, lifted to
@@ -174,13 +166,19 @@ impl Case {
             output: 10,
             ..Default::default()
         })?;
-        let sampler = if k >= channels {
+        Case::lifted(module, channels, "c1->c2", k, batch)
+    }
+
+    /// `module` lifted to size `n` (seed 1) with every edge complete but `edge`, which is
+    /// `in-degree:k` when `k < n`.
+    fn lifted(module: Module, n: u32, edge: &str, k: u32, batch: usize) -> Result<Case> {
+        let sampler = if k >= n {
             Sampler::Dense
         } else {
             Sampler::InDegree(k)
         };
-        let lift = LiftSpec::new(channels, Sampler::Dense)
-            .edge("c1->c2", sampler)
+        let lift = LiftSpec::new(n, Sampler::Dense)
+            .edge(edge, sampler)
             .seed(1)
             .sample(&module)?;
         Case::new(Network::new(module, lift)?, batch)
