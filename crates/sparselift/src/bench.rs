@@ -11,7 +11,7 @@ use crate::engine::{Network, Workspace};
 use crate::lift::{LiftSpec, Sampler};
 use crate::module::Module;
 use crate::train::{Optimizer, Sgd, SgdConfig};
-use crate::zoo::{cnn, mlp, CnnConfig, MlpConfig};
+use crate::zoo::{attention, cnn, mlp, AttentionConfig, CnnConfig, MlpConfig};
 use crate::Result;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
@@ -167,6 +167,16 @@ impl Case {
             ..Default::default()
         })?;
         Case::lifted(module, channels, "c1->c2", k, batch)
+    }
+
+    /// The zoo `attention` on `tokens × features` token maps with heads of `width`, lifted
+    /// densely to `heads` heads.
+    pub fn attention(cfg: &AttentionConfig, heads: u32, batch: usize) -> Result<Case> {
+        let module = attention(cfg)?;
+        let lift = LiftSpec::new(heads, Sampler::Dense)
+            .seed(1)
+            .sample(&module)?;
+        Case::new(Network::new(module, lift)?, batch)
     }
 
     /// `module` lifted to size `n` (seed 1) with every edge complete but `edge`, which is
@@ -347,6 +357,56 @@ pub fn measure_cnn(
         out.push(result("per-edge", median(ts)));
     }
     Ok(out)
+}
+
+/// One attention measurement: a training step of a [`Case::attention`].
+#[derive(Clone, Debug, Serialize)]
+pub struct AttentionResult {
+    /// Tokens `L`.
+    pub tokens: usize,
+    /// Features per token.
+    pub features: usize,
+    /// Width `c` of each head.
+    pub width: usize,
+    /// Heads (the lift size).
+    pub heads: u32,
+    /// Samples per step.
+    pub batch: usize,
+    /// Median seconds per training step (forward, backward, SGD update).
+    pub seconds: f64,
+}
+
+/// `(tokens, features, width, heads, batch)` of the attention measurement: the digits
+/// transformer's shape, and a wider one where the products dominate.
+pub fn attention_configs(quick: bool) -> Vec<(usize, usize, usize, u32, usize)> {
+    let mut c = vec![(8, 8, 4, 16, 64), (64, 64, 16, 4, 64)];
+    if !quick {
+        c.push((128, 128, 32, 4, 32));
+    }
+    c
+}
+
+/// Training steps of [`Case::attention`] at `(tokens, features, width, heads, batch)`:
+/// the median of `rounds` medians.
+pub fn measure_attention(
+    (tokens, features, width, heads, batch): (usize, usize, usize, u32, usize),
+    rounds: usize,
+) -> Result<AttentionResult> {
+    let cfg = AttentionConfig {
+        tokens,
+        features,
+        width,
+    };
+    let mut case = Case::attention(&cfg, heads, batch)?;
+    let seconds = median((0..rounds).map(|_| time(0.5, || case.train_step())).collect());
+    Ok(AttentionResult {
+        tokens,
+        features,
+        width,
+        heads,
+        batch,
+        seconds,
+    })
 }
 
 /// The Scale measurement of BENCHMARKS.md: training steps of a large lift, and the

@@ -23,6 +23,12 @@ pub struct Args {
     /// 8 × 8 cases only.
     #[arg(long, conflicts_with = "scale")]
     cnn: bool,
+    /// Instead of the suite: training steps of the zoo `attention` lifted densely to its
+    /// heads, at the digits transformer's shape (8 tokens of 8 features, 16 heads of
+    /// width 4) and wider ones; `bench/peers/torch_layers.py attention` times PyTorch at
+    /// the same shapes.
+    #[arg(long, conflicts_with_all = ["scale", "cnn"])]
+    attention: bool,
 }
 
 /// Runs the command.
@@ -33,6 +39,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     if args.cnn {
         return cnn(args.quick, json);
+    }
+    if args.attention {
+        return attention(args.quick, json);
     }
     if !json {
         println!(
@@ -129,4 +138,34 @@ fn cnn(quick: bool, json: bool) -> anyhow::Result<()> {
     print_stdout(&format!(
         "machine limit: {limit:.1} GFLOP/s (f32 GEMM on all threads, measured in this run)\n"
     ))
+}
+
+fn attention(quick: bool, json: bool) -> anyhow::Result<()> {
+    if !json {
+        println!(
+            "{:>6} {:>8} {:>5} {:>5} {:>5} {:>10}",
+            "tokens", "features", "width", "heads", "batch", "ms/step"
+        );
+    }
+    let mut results = Vec::new();
+    for config in sparselift::bench::attention_configs(quick) {
+        let r = sparselift::bench::measure_attention(config, 3)?;
+        if !json {
+            println!(
+                "{:>6} {:>8} {:>5} {:>5} {:>5} {:>10.3}",
+                r.tokens,
+                r.features,
+                r.width,
+                r.heads,
+                r.batch,
+                1e3 * r.seconds
+            );
+        }
+        results.push(r);
+    }
+    if json {
+        let report = serde_json::json!({ "results": results });
+        return print_stdout(&(report.to_string() + "\n"));
+    }
+    Ok(())
 }
