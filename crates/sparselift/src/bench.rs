@@ -398,7 +398,11 @@ pub fn measure_attention(
         width,
     };
     let mut case = Case::attention(&cfg, heads, batch)?;
-    let seconds = median((0..rounds).map(|_| time(0.5, || case.train_step())).collect());
+    let seconds = median(
+        (0..rounds)
+            .map(|_| time(0.5, || case.train_step()))
+            .collect(),
+    );
     Ok(AttentionResult {
         tokens,
         features,

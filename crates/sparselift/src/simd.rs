@@ -134,42 +134,6 @@ pub fn dot<T: Real>(x: &[T], y: &[T]) -> T {
     reduce(acc, xr, yr)
 }
 
-/// `out[c] = Σ_i x_i · y[shifts[c] + i]` for `i` in `0..x.len()`: the dots of one row
-/// with several shifted rows, `x` loaded once for up to four of them. Each is bit for bit
-/// [`dot`]`(x, &y[shifts[c]..][..x.len()])`.
-#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
-pub fn dots_shifted<T: Real>(x: &[T], y: &[T], shifts: &[usize], out: &mut [T]) {
-    for (sh, o) in shifts.chunks(4).zip(out.chunks_mut(4)) {
-        match sh.len() {
-            1 => dots_n::<T, 1>(x, y, sh, o),
-            2 => dots_n::<T, 2>(x, y, sh, o),
-            3 => dots_n::<T, 3>(x, y, sh, o),
-            _ => dots_n::<T, 4>(x, y, sh, o),
-        }
-    }
-}
-
-/// `simd::dots_shifted` for exactly `N` shifts.
-#[inline(always)]
-fn dots_n<T: Real, const N: usize>(x: &[T], y: &[T], shifts: &[usize], out: &mut [T]) {
-    let len = x.len();
-    let whole = len / LANES * LANES;
-    let ys: [&[T]; N] = std::array::from_fn(|c| &y[shifts[c]..][..len]);
-    let mut acc = [[T::zero(); LANES]; N];
-    for k in (0..whole).step_by(LANES) {
-        let xa = &x[k..k + LANES];
-        for c in 0..N {
-            let ya = &ys[c][k..k + LANES];
-            for i in 0..LANES {
-                acc[c][i] += xa[i] * ya[i];
-            }
-        }
-    }
-    for c in 0..N {
-        out[c] = reduce(acc[c], &x[whole..], &ys[c][whole..]);
-    }
-}
-
 /// Sums [`dot`]'s partial sums pairwise, then adds the remainder `Σ xr_i yr_i` in order.
 #[inline(always)]
 fn reduce<T: Real>(mut acc: [T; LANES], xr: &[T], yr: &[T]) -> T {

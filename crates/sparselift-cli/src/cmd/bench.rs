@@ -20,7 +20,7 @@ pub struct Args {
     /// Instead of the suite: training steps of the zoo `cnn` (two 3 × 3 conv layers,
     /// 8 × 8 and 32 × 32 maps, 32 and 64 channels), dense and at in-degree channels/4, on
     /// the fast path and on the per-edge loops, timed alternately; with `--quick`, the
-    /// 8 × 8 cases only.
+    /// 8 × 8 cases on the fast path only.
     #[arg(long, conflicts_with = "scale")]
     cnn: bool,
     /// Instead of the suite: training steps of the zoo `attention` lifted densely to its
@@ -114,7 +114,7 @@ fn cnn(quick: bool, json: bool) -> anyhow::Result<()> {
     }
     let mut results = Vec::new();
     for config in sparselift::bench::cnn_configs(quick) {
-        for r in sparselift::bench::measure_cnn(config, limit, 3, true)? {
+        for r in sparselift::bench::measure_cnn(config, limit, 3, !quick)? {
             if !json {
                 println!(
                     "{:>5} {:>8} {:>4} {:>5} {:<9} {:>10.2} {:>9.2} {:>6.1}%",

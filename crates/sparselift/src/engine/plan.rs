@@ -8,9 +8,9 @@
 //! - **gather**: a sparse `scalar` edge, each target a weighted sum of whole source
 //!   blocks in CSR order;
 //! - **rows**: a `conv` or `token_mix` edge, dense or sparse: each target's block summed
-//!   over all its lifted edges at once, the taps (conv) or tokens (token_mix) as
-//!   contiguous rows accumulated in registers, with the bounds of each conv tap hoisted
-//!   out of the inner loop; named `conv-rows` and `token-rows` in the table;
+//!   over all its lifted edges at once, the tokens (token_mix) as contiguous rows, or the
+//!   taps (conv) over source maps padded once per pass into lanes of samples, accumulated
+//!   in registers; named `conv-rows` and `token-rows` in the table;
 //! - **per edge**: any other edge, the op applied lifted edge by lifted edge;
 //! - **sweep by source** (backward): both gradients of a sparse `scalar` edge or of a
 //!   readout in one pass over sources, each source's `∂L/∂y` completed by one task.

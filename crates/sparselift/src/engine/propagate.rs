@@ -172,6 +172,8 @@ impl<T: Real> EdgePass<'_, T> {
             self.batch,
         );
         let work = db * (self.bip.num_edges() / self.bip.n_dst().max(1)).max(1);
+        let laid = self.fast_layout(y, self.src_numel);
+        let (y, sb) = laid.as_ref().map_or((y, sb), |(y, sb)| (&y[..], *sb));
         z.par_chunks_mut(db)
             .with_min_len(grain(work))
             .enumerate()
@@ -382,6 +384,8 @@ impl<T: Real> EdgePass<'_, T> {
             self.batch,
         );
         let work = sb * (self.bip.num_edges() / self.bip.n_src().max(1)).max(1);
+        let laid = self.fast_layout(gz, self.dst_numel);
+        let (gz, db) = laid.as_ref().map_or((gz, db), |(gz, db)| (&gz[..], *db));
         gy.par_chunks_mut(sb)
             .with_min_len(grain(work))
             .enumerate()
@@ -415,6 +419,18 @@ impl<T: Real> EdgePass<'_, T> {
             });
     }
 
+    /// `maps` in the layout of the kernel's fast path and the size of one map there, on
+    /// the rows route when that layout differs from the blocks' own.
+    fn fast_layout(&self, maps: &[T], numel: usize) -> Option<(Vec<T>, usize)> {
+        if self.route != Route::Rows {
+            return None;
+        }
+        let laid = self.kernel.fast_layout(maps, self.batch)?;
+        let count = maps.len() / (numel * self.batch).max(1);
+        let block = laid.len() / count.max(1);
+        Some((laid, block))
+    }
+
     /// `gw_st = ∂⟨gz_t, M(w_st, y_s)⟩/∂w_st` for every lifted edge.
     pub fn weight_grad(&self, gz: &[T], y: &[T], gw: &mut [T]) {
         if self.wn == 0 {
@@ -431,6 +447,10 @@ impl<T: Real> EdgePass<'_, T> {
         );
         let per_target = db * (self.bip.num_edges() / self.bip.n_dst().max(1)).max(1);
         let chunk = grain(per_target);
+        let laid_gz = self.fast_layout(gz, self.dst_numel);
+        let laid_y = self.fast_layout(y, self.src_numel);
+        let (gz, db) = laid_gz.as_ref().map_or((gz, db), |(g, d)| (&g[..], *d));
+        let (y, sb) = laid_y.as_ref().map_or((y, sb), |(y, s)| (&y[..], *s));
         split_by_targets(self.bip, gw, wn, chunk)
             .into_par_iter()
             .for_each(|(t0, g)| {

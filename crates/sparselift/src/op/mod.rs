@@ -8,6 +8,7 @@
 //! module's [`Op`] to them and dispatches with exhaustive matches.
 
 mod conv;
+mod conv_lanes;
 mod identity;
 mod linear;
 mod readout;
@@ -172,9 +173,17 @@ pub trait EdgeOp {
     fn backward_input<T: Real>(&self, w: &[T], gz: &[T], gy: &mut [T], b: usize);
     /// `gw = ∂⟨gz, M(w, y)⟩/∂w` for one lifted edge (written, not accumulated).
     fn weight_grad<T: Real>(&self, gz: &[T], y: &[T], gw: &mut [T], b: usize);
+    /// The blocks `maps` (each `numel · b` scalars) in the layout that the fast path
+    /// ([`EdgeOp::forward_target`], [`EdgeOp::backward_input_source`],
+    /// [`EdgeOp::weight_grad_fast`]) reads, as many blocks of equal size; `None` (the
+    /// default) when it reads the blocks as they are.
+    fn fast_layout<T: Real>(&self, _maps: &[T], _b: usize) -> Option<Vec<T>> {
+        None
+    }
     /// `z += Σ_j M(w_j, y_j)` over the `count` lifted edges into one target, `edge(j) =
-    /// (w_j, y_j)`, in order of `j`. By default [`EdgeOp::forward`] edge by edge; an op
-    /// with a fast path sums a whole target at once, bit for bit the same.
+    /// (w_j, y_j)` with `y_j` in the [`EdgeOp::fast_layout`], in order of `j`. By default
+    /// [`EdgeOp::forward`] edge by edge; an op with a fast path sums a whole target at
+    /// once, bit for bit the same.
     fn forward_target<'a, T: Real + 'a>(
         &self,
         count: usize,
@@ -188,7 +197,7 @@ pub trait EdgeOp {
         })
     }
     /// `gy += Σ_j Mᵀ(w_j, gz_j)` over the `count` lifted edges out of one source,
-    /// `edge(j) = (w_j, gz_j)`, in order of `j`. By default [`EdgeOp::backward_input`]
+    /// `edge(j) = (w_j, gz_j)` with `gz_j` in the [`EdgeOp::fast_layout`], in order of `j`. By default [`EdgeOp::backward_input`]
     /// edge by edge; an op with a fast path sums a whole source at once, bit for bit the
     /// same.
     fn backward_input_source<'a, T: Real + 'a>(
@@ -203,8 +212,8 @@ pub trait EdgeOp {
             self.backward_input(w, gz, gy, b)
         })
     }
-    /// [`EdgeOp::weight_grad`] by the op's fast path, if it has one: equal up to the
-    /// order of its sums.
+    /// [`EdgeOp::weight_grad`] by the op's fast path, if it has one, `gz` and `y` in the
+    /// [`EdgeOp::fast_layout`]: equal up to the order of its sums.
     fn weight_grad_fast<T: Real>(&self, gz: &[T], y: &[T], gw: &mut [T], b: usize) {
         self.weight_grad(gz, y, gw, b)
     }
@@ -306,6 +315,11 @@ impl Kernel {
     /// See [`EdgeOp::weight_grad`].
     pub fn weight_grad<T: Real>(&self, gz: &[T], y: &[T], gw: &mut [T], b: usize) {
         with_op!(self, op => op.weight_grad(gz, y, gw, b))
+    }
+
+    /// See [`EdgeOp::fast_layout`].
+    pub fn fast_layout<T: Real>(&self, maps: &[T], b: usize) -> Option<Vec<T>> {
+        with_op!(self, op => op.fast_layout(maps, b))
     }
 
     /// See [`EdgeOp::forward_target`].
