@@ -20,7 +20,9 @@ use super::Conv;
 use crate::simd::LANES;
 use crate::Real;
 use multiversion::multiversion;
+use multiversion::target::match_target;
 use rayon::prelude::*;
+use std::mem::MaybeUninit;
 
 /// Output positions of one row summed in registers at a time.
 const COLS: usize = 8;
@@ -41,21 +43,29 @@ impl Conv {
         let (positions, wp) = self.padded();
         let block = chunks * positions * LANES;
         let count = maps.len().checked_div(numel * b).unwrap_or(0);
-        let mut out = vec![T::zero(); count * block];
+        let len = count * block;
+        // Every scalar is written once, borders and spare lanes as zeros: no pass that
+        // zeroes the whole buffer first.
+        let mut out = Vec::with_capacity(len);
         let (ph, pw) = (self.kh / 2, self.kw / 2);
-        out.par_chunks_mut(block.max(1))
-            .zip(maps.par_chunks(numel * b).take(count))
+        out.spare_capacity_mut()[..len]
+            .par_chunks_mut(block.max(1))
+            .zip(maps.par_chunks((numel * b).max(1)).take(count))
             .for_each(|(out, map)| {
                 for (c, out) in out.chunks_exact_mut(positions * LANES).enumerate() {
                     let (lane0, n) = (c * LANES, LANES.min(b - c * LANES));
-                    for i in 0..self.h {
-                        for j in 0..self.w {
-                            let d = &mut out[((i + ph) * wp + j + pw) * LANES..][..LANES];
-                            copy_lanes(d, &map[(i * self.w + j) * b + lane0..], n);
+                    for (p, d) in out.chunks_exact_mut(LANES).enumerate() {
+                        let (i, j) = ((p / wp).wrapping_sub(ph), (p % wp).wrapping_sub(pw));
+                        match i < self.h && j < self.w {
+                            true => write_lanes(d, &map[(i * self.w + j) * b + lane0..], n),
+                            false => write_lanes(d, &[], 0),
                         }
                     }
                 }
             });
+        // SAFETY: the loop above wrote all `len` scalars: `count` blocks of `chunks`
+        // padded maps of `positions` vectors of `LANES`.
+        unsafe { out.set_len(len) };
         out
     }
 
@@ -115,6 +125,21 @@ impl Conv {
     }
 }
 
+/// [`copy_lanes`] into scalars not yet written.
+#[inline(always)]
+fn write_lanes<T: Real>(d: &mut [MaybeUninit<T>], s: &[T], n: usize) {
+    let d = &mut d[..LANES];
+    if n == LANES {
+        for (d, &s) in d.iter_mut().zip(&s[..LANES]) {
+            d.write(s);
+        }
+    } else {
+        for (l, d) in d.iter_mut().enumerate() {
+            d.write(if l < n { s[l] } else { T::zero() });
+        }
+    }
+}
+
 /// `d[..n] = s[..n]`, the rest of `d` zero: a full chunk as one fixed-size copy (a
 /// copy of a length known only at run time is a call to `memmove`).
 #[inline(always)]
@@ -128,25 +153,62 @@ fn copy_lanes<T: Real>(d: &mut [T], s: &[T], n: usize) {
 }
 
 /// `acc[p] += Σ_t k[t] · pad[p + shift(t)]` for every output position `p`, by tiles of
-/// [`COLS`] positions of a row held in registers.
+/// [`COLS`] positions of a row held in registers, one vector of lanes at a time.
 #[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
 fn add_taps<T: Real>(c: &Conv, pad: &[T], wp: usize, k: &[T], acc: &mut [T]) {
-    for i in 0..c.h {
-        let mut j0 = 0;
-        while j0 + COLS <= c.w {
-            tile::<T, COLS>(c, pad, wp, k, &mut acc[(i * c.w + j0) * LANES..], i, j0);
-            j0 += COLS;
-        }
-        while j0 < c.w {
-            tile::<T, 1>(c, pad, wp, k, &mut acc[(i * c.w + j0) * LANES..], i, j0);
-            j0 += 1;
+    let bytes = match_target! {
+        "x86_64+avx512f" => 64,
+        "x86_64+avx2" => 32,
+        _ => 16,
+    };
+    match bytes / size_of::<T>() {
+        16 => tiles::<T, 16>(c, pad, wp, k, acc),
+        8 => tiles::<T, 8>(c, pad, wp, k, acc),
+        4 => tiles::<T, 4>(c, pad, wp, k, acc),
+        _ => tiles::<T, 2>(c, pad, wp, k, acc),
+    }
+}
+
+/// [`add_taps`] with vectors of `V` lanes: the tiles keep [`COLS`] vectors in registers
+/// (more lanes than a register holds would spill them to the stack). Each lane sums its
+/// terms in the same order whatever `V` is.
+#[inline(always)]
+fn tiles<T: Real, const V: usize>(c: &Conv, pad: &[T], wp: usize, k: &[T], acc: &mut [T]) {
+    for v in (0..LANES).step_by(V) {
+        for i in 0..c.h {
+            let mut j0 = 0;
+            while j0 + COLS <= c.w {
+                tile::<T, V, COLS>(
+                    c,
+                    &pad[v..],
+                    wp,
+                    k,
+                    &mut acc[(i * c.w + j0) * LANES + v..],
+                    i,
+                    j0,
+                );
+                j0 += COLS;
+            }
+            while j0 < c.w {
+                tile::<T, V, 1>(
+                    c,
+                    &pad[v..],
+                    wp,
+                    k,
+                    &mut acc[(i * c.w + j0) * LANES + v..],
+                    i,
+                    j0,
+                );
+                j0 += 1;
+            }
         }
     }
 }
 
-/// [`add_taps`] on the `R` positions from `(i, j0)`, whose accumulators start at `acc`.
+/// [`add_taps`] on lanes `..V` of the `R` positions from `(i, j0)`, whose accumulators
+/// start at `acc`.
 #[inline(always)]
-fn tile<T: Real, const R: usize>(
+fn tile<T: Real, const V: usize, const R: usize>(
     c: &Conv,
     pad: &[T],
     wp: usize,
@@ -155,46 +217,67 @@ fn tile<T: Real, const R: usize>(
     i: usize,
     j0: usize,
 ) {
-    let mut t = [[T::zero(); LANES]; R];
+    let mut t = [[T::zero(); V]; R];
     for (r, t) in t.iter_mut().enumerate() {
-        t.copy_from_slice(&acc[r * LANES..][..LANES]);
+        t.copy_from_slice(&acc[r * LANES..][..V]);
     }
     for a in 0..c.kh {
-        let row = &pad[((i + a) * wp + j0) * LANES..][..(R + c.kw - 1) * LANES];
         for (cc, &w) in k[a * c.kw..][..c.kw].iter().enumerate() {
+            // One bounds check per tap: the offsets below are constants.
+            let run = &pad[((i + a) * wp + j0 + cc) * LANES..][..(R - 1) * LANES + V];
             for (r, t) in t.iter_mut().enumerate() {
-                let x = &row[(r + cc) * LANES..][..LANES];
-                for l in 0..LANES {
+                let x = &run[r * LANES..][..V];
+                for l in 0..V {
                     t[l] += w * x[l];
                 }
             }
         }
     }
     for (r, t) in t.iter().enumerate() {
-        acc[r * LANES..][..LANES].copy_from_slice(t);
+        acc[r * LANES..][..V].copy_from_slice(t);
     }
 }
 
 /// `acc[t] += Σ_p g[p] · pad[p + shift(t)]` lane by lane, for every tap `t` (`g` padded
-/// as `pad`): all taps of
-/// a `KH × KW` kernel in registers for the common sizes, else tap by tap.
+/// as `pad`): all taps of a `KH × KW` kernel in registers for the common sizes, one vector
+/// of lanes at a time, else tap by tap.
 #[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
 fn tap_dots<T: Real>(c: &Conv, pad: &[T], wp: usize, g: &[T], acc: &mut [T]) {
-    match (c.kh, c.kw) {
-        (3, 3) => all_taps::<T, 3, 3>(c, pad, wp, g, acc),
-        (5, 5) => all_taps::<T, 5, 5>(c, pad, wp, g, acc),
-        (1, 3) => all_taps::<T, 1, 3>(c, pad, wp, g, acc),
-        (1, 5) => all_taps::<T, 1, 5>(c, pad, wp, g, acc),
-        (1, 1) => all_taps::<T, 1, 1>(c, pad, wp, g, acc),
-        _ => {
-            for (t, acc) in acc.chunks_exact_mut(LANES).enumerate() {
-                let (a, cc) = (t / c.kw, t % c.kw);
-                for i in 0..c.h {
-                    let row = &pad[((i + a) * wp + cc) * LANES..][..c.w * LANES];
-                    let gr = &g[((i + c.kh / 2) * wp + c.kw / 2) * LANES..][..c.w * LANES];
-                    for (x, g) in row.chunks_exact(LANES).zip(gr.chunks_exact(LANES)) {
-                        for l in 0..LANES {
-                            acc[l] += g[l] * x[l];
+    let bytes = match_target! {
+        "x86_64+avx512f" => 64,
+        "x86_64+avx2" => 32,
+        _ => 16,
+    };
+    match bytes / size_of::<T>() {
+        16 => kernel_taps::<T, 16>(c, pad, wp, g, acc),
+        8 => kernel_taps::<T, 8>(c, pad, wp, g, acc),
+        4 => kernel_taps::<T, 4>(c, pad, wp, g, acc),
+        _ => kernel_taps::<T, 2>(c, pad, wp, g, acc),
+    }
+}
+
+/// [`tap_dots`] with vectors of `V` lanes.
+#[inline(always)]
+fn kernel_taps<T: Real, const V: usize>(c: &Conv, pad: &[T], wp: usize, g: &[T], acc: &mut [T]) {
+    for v in (0..LANES).step_by(V) {
+        match (c.kh, c.kw) {
+            (3, 3) => all_taps::<T, V, 3, 3>(c, pad, wp, g, acc, v),
+            (5, 5) => all_taps::<T, V, 5, 5>(c, pad, wp, g, acc, v),
+            (1, 3) => all_taps::<T, V, 1, 3>(c, pad, wp, g, acc, v),
+            (1, 5) => all_taps::<T, V, 1, 5>(c, pad, wp, g, acc, v),
+            (1, 1) => all_taps::<T, V, 1, 1>(c, pad, wp, g, acc, v),
+            _ => {
+                let (pad, g, acc) = (&pad[v..], &g[v..], &mut acc[v..]);
+                for t in 0..c.kh * c.kw {
+                    let (a, cc) = (t / c.kw, t % c.kw);
+                    let acc = &mut acc[t * LANES..][..V];
+                    for i in 0..c.h {
+                        for j in 0..c.w {
+                            let x = &pad[((i + a) * wp + j + cc) * LANES..][..V];
+                            let g = &g[((i + c.kh / 2) * wp + j + c.kw / 2) * LANES..][..V];
+                            for l in 0..V {
+                                acc[l] += g[l] * x[l];
+                            }
                         }
                     }
                 }
@@ -203,35 +286,45 @@ fn tap_dots<T: Real>(c: &Conv, pad: &[T], wp: usize, g: &[T], acc: &mut [T]) {
     }
 }
 
-/// [`tap_dots`] with the `KH · KW` sums in registers: each vector of `g` read once.
+/// [`tap_dots`] on lanes `v..v + V` with the `KH · KW` sums in registers: each vector of
+/// `g` read once. The loops run over whole positions (`[T; LANES]`), so that every offset
+/// lies inside a window of known length: one bounds check per window, none per tap.
 #[inline(always)]
-fn all_taps<T: Real, const KH: usize, const KW: usize>(
+fn all_taps<T: Real, const V: usize, const KH: usize, const KW: usize>(
     c: &Conv,
     pad: &[T],
     wp: usize,
     g: &[T],
     acc: &mut [T],
+    v: usize,
 ) {
-    let mut s = [[[T::zero(); LANES]; KW]; KH];
-    for (t, s) in s.iter_mut().flatten().enumerate() {
-        s.copy_from_slice(&acc[t * LANES..][..LANES]);
+    assert!(v + V <= LANES);
+    let (pad, g) = (pad.as_chunks::<LANES>().0, g.as_chunks::<LANES>().0);
+    let mut s = [[[T::zero(); V]; KW]; KH];
+    for a in 0..KH {
+        for cc in 0..KW {
+            s[a][cc].copy_from_slice(&acc[(a * KW + cc) * LANES + v..][..V]);
+        }
     }
     let (ph, pw) = (c.kh / 2, c.kw / 2);
     for i in 0..c.h {
-        for j in 0..c.w {
-            let g = &g[((i + ph) * wp + j + pw) * LANES..][..LANES];
-            for (a, s) in s.iter_mut().enumerate() {
-                let row = &pad[((i + a) * wp + j) * LANES..][..KW * LANES];
-                for (cc, s) in s.iter_mut().enumerate() {
-                    let x = &row[cc * LANES..][..LANES];
-                    for l in 0..LANES {
-                        s[l] += g[l] * x[l];
+        let gr = &g[(i + ph) * wp + pw..][..c.w];
+        let rows: [&[[T; LANES]]; KH] =
+            std::array::from_fn(|a| &pad[(i + a) * wp..][..c.w + KW - 1]);
+        for (j, gv) in gr.iter().enumerate() {
+            for a in 0..KH {
+                let win: &[[T; LANES]; KW] = rows[a][j..j + KW].try_into().unwrap();
+                for cc in 0..KW {
+                    for l in 0..V {
+                        s[a][cc][l] += gv[v + l] * win[cc][v + l];
                     }
                 }
             }
         }
     }
-    for (t, s) in s.iter().flatten().enumerate() {
-        acc[t * LANES..][..LANES].copy_from_slice(s);
+    for a in 0..KH {
+        for cc in 0..KW {
+            acc[(a * KW + cc) * LANES + v..][..V].copy_from_slice(&s[a][cc]);
+        }
     }
 }
