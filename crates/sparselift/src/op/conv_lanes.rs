@@ -99,7 +99,13 @@ impl Conv {
             }
             for e in 0..count {
                 let x = &edge(e).1[c * positions * LANES..][..positions * LANES];
-                add_taps(self, x, wp, &kernels[e * taps..][..taps], &mut acc);
+                add_taps(
+                    self,
+                    x.as_chunks().0,
+                    wp,
+                    &kernels[e * taps..][..taps],
+                    &mut acc,
+                );
             }
             for (p, a) in acc.chunks_exact(LANES).enumerate() {
                 match n {
@@ -155,7 +161,7 @@ fn copy_lanes<T: Real>(d: &mut [T], s: &[T], n: usize) {
 /// `acc[p] += Σ_t k[t] · pad[p + shift(t)]` for every output position `p`, by tiles of
 /// [`COLS`] positions of a row held in registers, one vector of lanes at a time.
 #[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
-fn add_taps<T: Real>(c: &Conv, pad: &[T], wp: usize, k: &[T], acc: &mut [T]) {
+fn add_taps<T: Real>(c: &Conv, pad: &[[T; LANES]], wp: usize, k: &[T], acc: &mut [T]) {
     let bytes = match_target! {
         "x86_64+avx512f" => 64,
         "x86_64+avx2" => 32,
@@ -169,72 +175,89 @@ fn add_taps<T: Real>(c: &Conv, pad: &[T], wp: usize, k: &[T], acc: &mut [T]) {
     }
 }
 
-/// [`add_taps`] with vectors of `V` lanes: the tiles keep [`COLS`] vectors in registers
-/// (more lanes than a register holds would spill them to the stack). Each lane sums its
-/// terms in the same order whatever `V` is.
+/// [`add_taps`] with vectors of `V` lanes, so that a tile of [`COLS`] vectors fits in the
+/// registers (wider ones would spill to the stack); each lane sums its terms in the same
+/// order whatever `V` is. The common kernel widths are compiled apart.
 #[inline(always)]
-fn tiles<T: Real, const V: usize>(c: &Conv, pad: &[T], wp: usize, k: &[T], acc: &mut [T]) {
+fn tiles<T: Real, const V: usize>(c: &Conv, pad: &[[T; LANES]], wp: usize, k: &[T], acc: &mut [T]) {
+    match c.kw {
+        1 => rows::<T, V, 1>(c, pad, wp, k, acc),
+        3 => rows::<T, V, 3>(c, pad, wp, k, acc),
+        5 => rows::<T, V, 5>(c, pad, wp, k, acc),
+        _ => rows::<T, V, 0>(c, pad, wp, k, acc),
+    }
+}
+
+/// [`tiles`] for kernels `KW` wide (`0`: any width, read at run time).
+#[inline(always)]
+fn rows<T: Real, const V: usize, const KW: usize>(
+    c: &Conv,
+    pad: &[[T; LANES]],
+    wp: usize,
+    k: &[T],
+    acc: &mut [T],
+) {
     for v in (0..LANES).step_by(V) {
         for i in 0..c.h {
             let mut j0 = 0;
             while j0 + COLS <= c.w {
-                tile::<T, V, COLS>(
-                    c,
-                    &pad[v..],
-                    wp,
-                    k,
-                    &mut acc[(i * c.w + j0) * LANES + v..],
-                    i,
-                    j0,
-                );
+                let acc = &mut acc[(i * c.w + j0) * LANES..];
+                tile::<T, V, COLS, KW>(c, pad, wp, k, acc, (i, j0, v));
                 j0 += COLS;
             }
             while j0 < c.w {
-                tile::<T, V, 1>(
-                    c,
-                    &pad[v..],
-                    wp,
-                    k,
-                    &mut acc[(i * c.w + j0) * LANES + v..],
-                    i,
-                    j0,
-                );
+                let acc = &mut acc[(i * c.w + j0) * LANES..];
+                tile::<T, V, 1, KW>(c, pad, wp, k, acc, (i, j0, v));
                 j0 += 1;
             }
         }
     }
 }
 
-/// [`add_taps`] on lanes `..V` of the `R` positions from `(i, j0)`, whose accumulators
-/// start at `acc`.
+/// [`add_taps`] on lanes `v..v + V` of the `R` positions from `(i, j0)`, whose
+/// accumulators start at `acc`. With `KW` known, each vector of a padded row is loaded
+/// once and added to every position it reaches, taps ascending per position as the
+/// per-edge loops add them.
 #[inline(always)]
-fn tile<T: Real, const V: usize, const R: usize>(
+fn tile<T: Real, const V: usize, const R: usize, const KW: usize>(
     c: &Conv,
-    pad: &[T],
+    pad: &[[T; LANES]],
     wp: usize,
     k: &[T],
     acc: &mut [T],
-    i: usize,
-    j0: usize,
+    (i, j0, v): (usize, usize, usize),
 ) {
+    assert!(v + V <= LANES);
     let mut t = [[T::zero(); V]; R];
     for (r, t) in t.iter_mut().enumerate() {
-        t.copy_from_slice(&acc[r * LANES..][..V]);
+        t.copy_from_slice(&acc[r * LANES + v..][..V]);
     }
     for a in 0..c.kh {
-        for (cc, &w) in k[a * c.kw..][..c.kw].iter().enumerate() {
-            // One bounds check per tap: the offsets below are constants.
-            let run = &pad[((i + a) * wp + j0 + cc) * LANES..][..(R - 1) * LANES + V];
-            for (r, t) in t.iter_mut().enumerate() {
-                let x = &run[r * LANES..][..V];
-                for l in 0..V {
-                    t[l] += w * x[l];
+        if KW == 0 {
+            for (cc, &w) in k[a * c.kw..][..c.kw].iter().enumerate() {
+                let run = &pad[(i + a) * wp + j0 + cc..][..R];
+                for (t, x) in t.iter_mut().zip(run) {
+                    for l in 0..V {
+                        t[l] += w * x[v + l];
+                    }
+                }
+            }
+        } else {
+            let w: &[T; KW] = k[a * KW..][..KW].try_into().unwrap();
+            let run = &pad[(i + a) * wp + j0..][..R + KW - 1];
+            for (q, x) in run.iter().enumerate() {
+                for (cc, &w) in w.iter().enumerate() {
+                    if let Some(t) = q.checked_sub(cc).and_then(|r| t.get_mut(r)) {
+                        for l in 0..V {
+                            t[l] += w * x[v + l];
+                        }
+                    }
                 }
             }
         }
     }
     for (r, t) in t.iter().enumerate() {
-        acc[r * LANES..][..V].copy_from_slice(t);
+        acc[r * LANES + v..][..V].copy_from_slice(t);
     }
 }
 
