@@ -8,6 +8,8 @@ use crate::module::Role;
 use crate::Real;
 use std::sync::Arc;
 
+mod rows;
+
 /// Buffers for one batch size: activations, pre-activations and their gradients, per base
 /// vertex, each `[fiber][elements][batch]`. Reused across calls to avoid reallocation.
 #[derive(Clone, Debug)]
@@ -158,11 +160,12 @@ impl Network {
                     let bias = step.bias;
                     for &e in m.in_edges(v).iter().filter(|&&e| Some(e) != bias) {
                         let slot = if z.len() == 1 { 0 } else { m.edge(e).slot };
-                        self.pass(theta, e, &plan).forward(
-                            &ws.y[m.edge(e).from],
-                            &mut z[slot],
-                            plan.edges[e].first_in,
-                        );
+                        let (pass, first) = (self.pass(theta, e, &plan), plan.edges[e].first_in);
+                        let src = &ws.y[m.edge(e).from];
+                        match rows::linear(&pass) {
+                            Some(l) => rows::forward(&pass, l, src, &mut z[slot], first),
+                            None => pass.forward(src, &mut z[slot], first),
+                        }
                     }
                     for &slot in &step.empty_slots {
                         buffer::zero(&mut z[slot]);
@@ -313,14 +316,11 @@ impl Network {
                     activation,
                     bias: gb,
                 });
-                self.pass(theta, e, &plan).backward(
-                    gze,
-                    &ws.y[edge.from],
-                    gw,
-                    gy_from,
-                    &mut ws.w_csc,
-                    fused,
-                );
+                let pass = self.pass(theta, e, &plan);
+                match (rows::linear(&pass), fused.is_none()) {
+                    (Some(l), true) => rows::backward(&pass, l, gze, &ws.y[edge.from], gw, gy_from),
+                    _ => pass.backward(gze, &ws.y[edge.from], gw, gy_from, &mut ws.w_csc, fused),
+                }
             }
             ws.gy[v] = gy;
             ws.gz[v] = gz;

@@ -1,0 +1,247 @@
+//! `linear` edges on token maps (`rows > 1`, e.g. an attention's query, key, value and
+//! output projections), which have no GEMM form: each row of each lifted edge is a small
+//! product `w · Y_r`, and the per-edge loops run it as one AXPY or dot per weight over a
+//! batch vector, with a dispatch per call and one accumulator chain at a time.
+//!
+//! Here a whole row of a target (forward) or source (input gradient) is summed over all
+//! its lifted edges at once, a block of outputs × samples held in registers while the
+//! weighted rows stream past. Per element the sum runs over the edges, then the weights,
+//! in the per-edge loops' order, so results are bit for bit theirs. The weight gradient
+//! uses [`simd::dot_rows`], whose dots are [`simd::dot`]'s, summed over rows in order as
+//! the per-edge loop does. Rows are independent, so they run in parallel with results
+//! independent of the thread count.
+
+use super::super::edge::EdgePass;
+use super::super::plan::Route;
+use crate::lift::Bipartite;
+use crate::op::{Kernel, Linear};
+use crate::simd;
+use crate::Real;
+use multiversion::multiversion;
+use rayon::prelude::*;
+
+/// The `linear` op of an edge this module runs: one on the per-edge route.
+pub(super) fn linear<T>(pass: &EdgePass<'_, T>) -> Option<Linear> {
+    match (pass.kernel, pass.route, pass.sweep) {
+        (Kernel::Linear(l), Route::PerEdge, None) => Some(*l),
+        _ => None,
+    }
+}
+
+/// `(weight index, target)` of every lifted edge, in weight order (CSR, by target).
+fn edges(bip: &Bipartite) -> Vec<(usize, usize)> {
+    match bip.csr() {
+        Some((off, _)) => (0..bip.n_dst())
+            .flat_map(|t| (off[t] as usize..off[t + 1] as usize).map(move |j| (j, t)))
+            .collect(),
+        None => (0..bip.num_edges()).map(|j| (j, j / bip.n_src())).collect(),
+    }
+}
+
+/// `(weight index, source)` of the lifted edges into each target, in CSR order.
+fn in_edges(bip: &Bipartite) -> Vec<Vec<(usize, usize)>> {
+    (0..bip.n_dst())
+        .map(|t| match bip.csr() {
+            Some((off, src)) => (off[t] as usize..off[t + 1] as usize)
+                .map(|j| (j, src[j] as usize))
+                .collect(),
+            None => (0..bip.n_src()).map(|s| (t * bip.n_src() + s, s)).collect(),
+        })
+        .collect()
+}
+
+/// `(weight index, target)` of the lifted edges out of each source, in CSC order.
+fn out_edges(bip: &Bipartite) -> Vec<Vec<(usize, usize)>> {
+    (0..bip.n_src())
+        .map(|s| match bip.csc() {
+            Some((off, dst, perm)) => (off[s] as usize..off[s + 1] as usize)
+                .map(|j| (perm[j] as usize, dst[j] as usize))
+                .collect(),
+            None => (0..bip.n_dst()).map(|t| (t * bip.n_src() + s, t)).collect(),
+        })
+        .collect()
+}
+
+/// `z_t (+)= Σ_{s → t} w_st Y_s` row by row for every target: [`EdgePass::forward`].
+pub(super) fn forward<T: Real>(
+    pass: &EdgePass<'_, T>,
+    l: Linear,
+    y: &[T],
+    z: &mut [T],
+    overwrite: bool,
+) {
+    let (b, ins) = (pass.batch, in_edges(pass.bip));
+    let src = l.inp * b;
+    z.par_chunks_mut(l.out * b).enumerate().for_each(|(i, zr)| {
+        let (t, r) = (i / l.rows, i % l.rows);
+        let term = |e: usize| {
+            let (j, s) = ins[t][e];
+            (
+                &pass.w[j * pass.wn..][..pass.wn],
+                &y[(s * l.rows + r) * src..][..src],
+            )
+        };
+        mix(zr, overwrite, b, (l.inp, l.inp, 1), ins[t].len(), term);
+    });
+}
+
+/// `gw_st = Σ_r gz_t,r Y_s,rᵀ` for every lifted edge and, when asked, `gy_s (+)= Σ_{s →
+/// t} w_stᵀ gz_t` row by row for every source: [`EdgePass::backward`].
+pub(super) fn backward<T: Real>(
+    pass: &EdgePass<'_, T>,
+    l: Linear,
+    gz: &[T],
+    y: &[T],
+    gw: &mut [T],
+    gy: Option<(&mut [T], bool)>,
+) {
+    let b = pass.batch;
+    let (src, dst) = (l.inp * b, l.out * b);
+    let edges = edges(pass.bip);
+    let n_src = pass.bip.n_src();
+    gw.par_chunks_mut(l.inp).enumerate().for_each(|(i, gwo)| {
+        let (j, o) = (i / l.out, i % l.out);
+        let t = edges[j].1;
+        let s = match pass.bip.csr() {
+            Some((_, srcs)) => srcs[j] as usize,
+            None => j % n_src,
+        };
+        gwo.fill(T::zero());
+        for r in 0..l.rows {
+            let g = &gz[(t * l.rows + r) * dst + o * b..][..b];
+            let ys = &y[(s * l.rows + r) * src..][..src];
+            simd::dot_rows(g, ys, l.inp, |k| k, |k, v| gwo[k] += v);
+        }
+    });
+    let Some((gy, overwrite)) = gy else { return };
+    let outs = out_edges(pass.bip);
+    gy.par_chunks_mut(src).enumerate().for_each(|(i, gyr)| {
+        let (s, r) = (i / l.rows, i % l.rows);
+        let term = |e: usize| {
+            let (j, t) = outs[s][e];
+            (
+                &pass.w[j * pass.wn..][..pass.wn],
+                &gz[(t * l.rows + r) * dst..][..dst],
+            )
+        };
+        mix(gyr, overwrite, b, (l.out, 1, l.inp), outs[s].len(), term);
+    });
+}
+
+/// `out_p (+)= Σ_e Σ_q w_e[p·ps + q·qs] · rows_e[q]` for the `out.len() / b` batch
+/// vectors `out_p`, `term(e) = (w_e, rows_e)` and `depth` rows `rows_e[q]` of `b`
+/// scalars each, `(depth, ps, qs)` = `shape`. Per element the sum runs over `e`, then
+/// `q`, in order. A tile of 64 samples keeps eight AVX2 registers of independent sums,
+/// which hides the latency of the adds; what is left of the batch runs in narrower tiles.
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
+fn mix<'a, T: Real + 'a>(
+    out: &mut [T],
+    overwrite: bool,
+    b: usize,
+    shape: (usize, usize, usize),
+    terms: usize,
+    term: impl Fn(usize) -> (&'a [T], &'a [T]),
+) {
+    for (p, out) in out.chunks_exact_mut(b).enumerate() {
+        let mut start = 0;
+        tiles::<T, 64>(out, p, &mut start, overwrite, shape, terms, &term);
+        tiles::<T, 16>(out, p, &mut start, overwrite, shape, terms, &term);
+        tiles::<T, 1>(out, p, &mut start, overwrite, shape, terms, &term);
+    }
+}
+
+/// The tiles of `W` samples of output `p` from `start` on of [`mix`], as far as they fit.
+#[inline(always)]
+fn tiles<'a, T: Real + 'a, const W: usize>(
+    out: &mut [T],
+    p: usize,
+    start: &mut usize,
+    overwrite: bool,
+    (depth, ps, qs): (usize, usize, usize),
+    terms: usize,
+    term: &impl Fn(usize) -> (&'a [T], &'a [T]),
+) {
+    let b = out.len();
+    while *start + W <= b {
+        let s = *start;
+        let mut acc = [T::zero(); W];
+        if !overwrite {
+            acc.copy_from_slice(&out[s..s + W]);
+        }
+        for e in 0..terms {
+            let (w, rows) = term(e);
+            for q in 0..depth {
+                let (wt, row) = (w[p * ps + q * qs], &rows[q * b + s..][..W]);
+                for i in 0..W {
+                    acc[i] += wt * row[i];
+                }
+            }
+        }
+        out[s..s + W].copy_from_slice(&acc);
+        *start += W;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Network, Workspace};
+    use crate::lift::{LiftSpec, Sampler};
+    use crate::zoo::{attention, AttentionConfig};
+    use rand::{Rng, SeedableRng};
+
+    /// Forward, weight and input gradients of every `linear` edge equal the per-edge
+    /// loops bit for bit: complete and sparse lifts, batches of whole tiles, narrow
+    /// tiles and single samples, accumulating and overwriting.
+    #[test]
+    fn rows_equal_the_per_edge_loops_bit_for_bit() {
+        let cfg = AttentionConfig {
+            tokens: 5,
+            features: 6,
+            width: 3,
+        };
+        let module = attention(&cfg).unwrap();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let mut random =
+            |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-1.0..1.0)).collect() };
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for sampler in [Sampler::Dense, Sampler::InDegree(2)] {
+            let lift = LiftSpec::new(3, sampler)
+                .fiber("x", 3)
+                .fiber("y", 4)
+                .seed(2)
+                .sample(&module)
+                .unwrap();
+            let net = Network::new(module.clone(), lift).unwrap();
+            let theta: Vec<f32> = net.init(1);
+            for batch in [1, 19, 80] {
+                let ws = Workspace::<f32>::new(&net, batch);
+                let mut tested = 0;
+                for e in 0..module.edges().len() {
+                    let pass = net.pass(&theta, e, &ws.plan);
+                    let Some(l) = linear(&pass) else { continue };
+                    tested += 1;
+                    let ny = pass.bip.n_src() * pass.src_numel * batch;
+                    let nz = pass.bip.n_dst() * pass.dst_numel * batch;
+                    let (y, z0, gz) = (random(ny), random(nz), random(nz));
+                    for overwrite in [false, true] {
+                        let (mut got, mut want) = (z0.clone(), z0.clone());
+                        forward(&pass, l, &y, &mut got, overwrite);
+                        pass.forward(&y, &mut want, overwrite);
+                        assert_eq!(bits(&got), bits(&want), "forward {e}, batch {batch}");
+                        let gy0 = random(ny);
+                        let nw = pass.bip.num_edges() * pass.wn;
+                        let (mut gw, mut gw_want) = (vec![0.0; nw], vec![0.0; nw]);
+                        let (mut gy, mut gy_want) = (gy0.clone(), gy0);
+                        backward(&pass, l, &gz, &y, &mut gw, Some((&mut gy, overwrite)));
+                        let g = Some((&mut gy_want[..], overwrite));
+                        pass.backward(&gz, &y, &mut gw_want, g, &mut Vec::new(), None);
+                        assert_eq!(bits(&gw), bits(&gw_want), "weights {e}, batch {batch}");
+                        assert_eq!(bits(&gy), bits(&gy_want), "input {e}, batch {batch}");
+                    }
+                }
+                assert_eq!(tested, 4);
+            }
+        }
+    }
+}
