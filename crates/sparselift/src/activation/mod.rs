@@ -21,6 +21,8 @@
 
 use crate::Real;
 
+mod maps;
+
 /// What every activation declares: its name in module files and its initialisation gain.
 pub trait Unit {
     /// The name in module files.

@@ -1,8 +1,11 @@
 //! `outer`: attention scores `σ(z_1, z_2) = z_1 z_2ᵀ / √c` for queries and keys
 //! `z_1, z_2 ∈ R^{L×c}`.
 
-use super::{add_products, JointUnit, TokenMaps, Unit};
+use super::maps::sum_products;
+use super::{JointUnit, TokenMaps, Unit};
 use crate::Real;
+use multiversion::multiversion;
+use rayon::prelude::*;
 
 /// Attention scores from queries and keys: a vertex of shape `[L, L]`.
 pub struct Outer;
@@ -42,46 +45,66 @@ impl JointUnit for Outer {
 }
 
 impl Outer {
-    /// `y = z_1 z_2ᵀ / √c`, for each vertex of the fiber and each sample.
+    /// `y = z_1 z_2ᵀ / √c`, for each vertex of the fiber and each sample: the rows `i` of
+    /// every fiber vertex in parallel.
     pub fn forward<T: Real>(m: TokenMaps, z: [&[T]; 2], y: &mut [T]) {
-        let (l, c) = (m.tokens, m.channels);
+        let (l, c, b) = (m.tokens, m.channels, m.batch);
         let scale = T::one() / T::of(c as f64).sqrt();
-        let (ny, nz) = (l * l * m.batch, l * c * m.batch);
-        for ((y, q), k) in y.chunks_mut(ny).zip(z[0].chunks(nz)).zip(z[1].chunks(nz)) {
-            for i in 0..l {
-                for j in 0..l {
-                    let yij = m.at_mut(y, l, i, j);
-                    yij.fill(T::zero());
-                    for a in 0..c {
-                        add_products(yij, m.at(q, c, i, a), m.at(k, c, j, a));
-                    }
-                    yij.iter_mut().for_each(|y| *y *= scale);
-                }
-            }
-        }
+        let nz = l * c * b;
+        y.par_chunks_mut(l * b).enumerate().for_each(|(row, y)| {
+            let (f, i) = (row / l, row % l);
+            let (q, k) = (&z[0][f * nz..][..nz], &z[1][f * nz..][..nz]);
+            scores(m, &q[i * c * b..][..c * b], k, y, scale);
+        });
     }
 
-    /// `∂L/∂z_1 = g z_2 / √c` and `∂L/∂z_2 = gᵀ z_1 / √c` for `g = ∂L/∂y`.
+    /// `∂L/∂z_1 = g z_2 / √c` and `∂L/∂z_2 = gᵀ z_1 / √c` for `g = ∂L/∂y`, each a sum
+    /// over the other token in order: the rows of every fiber vertex in parallel.
     pub fn backward<T: Real>(m: TokenMaps, z: [&[T]; 2], gy: &[T], gz: [&mut [T]; 2]) {
-        let (l, c) = (m.tokens, m.channels);
+        let (l, c, b) = (m.tokens, m.channels, m.batch);
         let scale = T::one() / T::of(c as f64).sqrt();
-        let (ny, nz) = (l * l * m.batch, l * c * m.batch);
+        let (ny, nz) = (l * l * b, l * c * b);
         let [gq, gk] = gz;
-        gq.fill(T::zero());
-        gk.fill(T::zero());
-        let blocks = gq.chunks_mut(nz).zip(gk.chunks_mut(nz));
-        let inputs = gy.chunks(ny).zip(z[0].chunks(nz)).zip(z[1].chunks(nz));
-        for ((gq, gk), ((g, q), k)) in blocks.zip(inputs) {
-            for i in 0..l {
-                for j in 0..l {
-                    let gij = m.at(g, l, i, j);
-                    for a in 0..c {
-                        add_products(m.at_mut(gq, c, i, a), gij, m.at(k, c, j, a));
-                        add_products(m.at_mut(gk, c, j, a), gij, m.at(q, c, i, a));
-                    }
-                }
-            }
+        // ∂L/∂q_i = Σ_j g_ij k_j, from row i of g; ∂L/∂k_j = Σ_i g_ij q_i, from column j.
+        for (gz, other, transposed) in [(gq, z[1], false), (gk, z[0], true)] {
+            gz.par_chunks_mut(c * b).enumerate().for_each(|(row, gz)| {
+                let (f, i) = (row / l, row % l);
+                let (g, other) = (&gy[f * ny..][..ny], &other[f * nz..][..nz]);
+                grad_row(m, g, other, i, transposed, gz, scale);
+            });
         }
-        gq.iter_mut().chain(gk.iter_mut()).for_each(|g| *g *= scale);
+    }
+}
+
+/// Row `i` of one fiber vertex's scores: `y_ij = (Σ_a q_a k_ja) · scale` for each `j`,
+/// `q` the `c` batch vectors of query `i`.
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
+fn scores<T: Real>(m: TokenMaps, q: &[T], k: &[T], y: &mut [T], scale: T) {
+    let (c, b) = (m.channels, m.batch);
+    for (j, y) in y.chunks_exact_mut(b).enumerate() {
+        let pair = |a: usize| (&q[a * b..][..b], m.at(k, c, j, a));
+        sum_products(y, c, pair, Some(scale));
+    }
+}
+
+/// Row `i` of a query's or key's gradient: `gz_ia = (Σ_j g_ij x_ja) · scale`, or with
+/// `transposed`, `(Σ_j g_ji x_ja) · scale`, for each `a`; `x` the keys or queries.
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
+fn grad_row<T: Real>(
+    m: TokenMaps,
+    g: &[T],
+    x: &[T],
+    i: usize,
+    transposed: bool,
+    gz: &mut [T],
+    scale: T,
+) {
+    let (l, c, b) = (m.tokens, m.channels, m.batch);
+    for (a, gz) in gz.chunks_exact_mut(b).enumerate() {
+        let gij = |j: usize| match transposed {
+            false => m.at(g, l, i, j),
+            true => m.at(g, l, j, i),
+        };
+        sum_products(gz, l, |j| (gij(j), m.at(x, c, j, a)), Some(scale));
     }
 }
