@@ -8,6 +8,7 @@
 
 use crate::Real;
 use multiversion::multiversion;
+use multiversion::target::match_target;
 
 /// Scalars of a target block accumulated in registers at a time: eight AVX-512
 /// registers of f32. Wider tiles read each gathered row in longer runs, which the
@@ -167,6 +168,130 @@ pub fn add_lanes<T: Real>(sum: &mut [T; LANES], x: &[T]) {
 #[inline(always)]
 pub fn sum_lanes<T: Real>(sum: [T; LANES]) -> T {
     reduce(sum, &[], &[])
+}
+
+/// `gw_ok = Σ_r Σ_s g_r,o,s · y_r,k,s` for the `out × inp` matrix `gw`, `g` and `y` maps of
+/// `rows` rows of `out` and `inp` batch vectors of `b` samples: the weight gradient of a
+/// `linear` edge on token maps. Each entry sums [`LANES`] lanes of whole chunks of samples
+/// over the rows and chunks in order, reduced as [`sum_lanes`] does, then adds the
+/// samples past the last whole chunk in order: the same bits whatever the instruction set.
+/// A tile of 4 × 2 entries of one vector stays in registers over all rows, so each loaded
+/// vector serves two or four products.
+///
+/// Hand-written: the samples are the innermost axis of both operands, a product that no
+/// GEMM crate takes without copying them out.
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
+pub fn row_products<T: Real>(gw: &mut [T], g: &[T], y: &[T], (out, inp, b): (usize, usize, usize)) {
+    let rows = g.len().checked_div(out * b).unwrap_or(0);
+    assert!(gw.len() == out * inp && g.len() == rows * out * b && y.len() == rows * inp * b);
+    let bytes = match_target! {
+        "x86_64+avx512f" => 64,
+        "x86_64+avx2" => 32,
+        _ => 16,
+    };
+    let maps = RowMaps {
+        g,
+        y,
+        out,
+        inp,
+        b,
+        rows,
+    };
+    match bytes / size_of::<T>() {
+        16 => maps.all::<16>(gw),
+        8 => maps.all::<8>(gw),
+        4 => maps.all::<4>(gw),
+        _ => maps.all::<2>(gw),
+    }
+}
+
+/// The operands of one [`row_products`] call.
+struct RowMaps<'a, T> {
+    g: &'a [T],
+    y: &'a [T],
+    out: usize,
+    inp: usize,
+    b: usize,
+    rows: usize,
+}
+
+impl<T: Real> RowMaps<'_, T> {
+    /// Every tile of `gw` with vectors of `V` lanes.
+    #[inline(always)]
+    fn all<const V: usize>(&self, gw: &mut [T]) {
+        let (full_o, full_k) = (self.out - self.out % 4, self.inp - self.inp % 2);
+        for o in (0..self.out).step_by(4) {
+            for k in (0..self.inp).step_by(2) {
+                match (o < full_o, k < full_k) {
+                    (true, true) => self.tile::<V, 4, 2>(gw, o, k),
+                    (true, false) => self.tile::<V, 4, 1>(gw, o, k),
+                    (false, true) => (o..self.out).for_each(|o| self.tile::<V, 1, 2>(gw, o, k)),
+                    (false, false) => (o..self.out).for_each(|o| self.tile::<V, 1, 1>(gw, o, k)),
+                }
+            }
+        }
+    }
+
+    /// The `MO × NK` entries of `gw` from `(o, k)`: their [`LANES`] lanes `V` at a time,
+    /// then the samples past the last whole chunk.
+    #[inline(always)]
+    fn tile<const V: usize, const MO: usize, const NK: usize>(
+        &self,
+        gw: &mut [T],
+        o: usize,
+        k: usize,
+    ) {
+        let RowMaps {
+            g,
+            y,
+            out,
+            inp,
+            b,
+            rows,
+        } = *self;
+        let full = b - b % LANES;
+        let mut lanes = [[[T::zero(); LANES]; NK]; MO];
+        for v in (0..LANES).step_by(V) {
+            // SAFETY: `row_products` asserted that `g` holds `rows` rows of `out` batch
+            // vectors and `y` of `inp`; every load is of entries `o + i < out`, `k + c <
+            // inp`, rows `r < rows`, samples `s + v + V ≤ full ≤ b`.
+            let load =
+                |map: &[T], at: usize| unsafe { map.as_ptr().add(at).cast::<[T; V]>().read() };
+            let mut acc = [[[T::zero(); V]; NK]; MO];
+            for r in 0..rows {
+                for s in (0..full).step_by(LANES) {
+                    let ys: [[T; V]; NK] =
+                        std::array::from_fn(|c| load(y, (r * inp + k + c) * b + s + v));
+                    for (i, acc) in acc.iter_mut().enumerate() {
+                        let gv = load(g, (r * out + o + i) * b + s + v);
+                        for (acc, yv) in acc.iter_mut().zip(&ys) {
+                            for l in 0..V {
+                                acc[l] += gv[l] * yv[l];
+                            }
+                        }
+                    }
+                }
+            }
+            for (lanes, acc) in lanes.iter_mut().zip(&acc) {
+                for (lanes, acc) in lanes.iter_mut().zip(acc) {
+                    lanes[v..v + V].copy_from_slice(acc);
+                }
+            }
+        }
+        for (i, lanes) in lanes.iter().enumerate() {
+            for (c, &lanes) in lanes.iter().enumerate() {
+                let mut tail = T::zero();
+                for r in (0..rows).filter(|_| full < b) {
+                    let gr = &g[(r * out + o + i) * b..][full..b];
+                    let yr = &y[(r * inp + k + c) * b..][full..b];
+                    for (&a, &x) in gr.iter().zip(yr) {
+                        tail += a * x;
+                    }
+                }
+                gw[(o + i) * inp + k + c] = sum_lanes(lanes) + tail;
+            }
+        }
+    }
 }
 
 /// Rows of [`dot_rows`] computed together: independent accumulator chains that share

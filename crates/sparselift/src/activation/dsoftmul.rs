@@ -1,11 +1,10 @@
 //! `dsoftmul`: `σ(z_1, z_2) = softmax_rows(z_1) · z_2` for scores `z_1 ∈ R^{L×L}` and
 //! values `z_2 ∈ R^{L×c}`.
 
-use super::maps::{exp_nonpositive, sum_products};
-use super::{add_products, JointUnit, TokenMaps, Unit};
+use super::maps::{by_chunks, exp_nonpositive, lanes, products, Chunked, Layout, Scratch};
+use super::{JointUnit, TokenMaps, Unit};
 use crate::Real;
 use multiversion::multiversion;
-use rayon::prelude::*;
 
 /// Row-softmax of the scores applied to the values: a vertex of shape `[L, c]`.
 pub struct Dsoftmul;
@@ -36,96 +35,122 @@ impl JointUnit for Dsoftmul {
 }
 
 impl Dsoftmul {
-    /// `y = softmax_rows(z_1) · z_2`, for each vertex of the fiber and each sample: the
-    /// rows `i` of every fiber vertex in parallel.
-    pub fn forward<T: Real>(m: TokenMaps, z: [&[T]; 2], y: &mut [T]) {
+    /// `y = softmax_rows(z_1) · z_2`, for each vertex of the fiber and each sample: chunks
+    /// of samples of every fiber vertex in parallel.
+    pub fn forward<T: Real>(m: TokenMaps, z: [&[T]; 2], y: &mut [T], scratch: &mut Scratch<T>) {
         let (l, c, b) = (m.tokens, m.channels, m.batch);
-        let (ns, nv) = (l * l * b, l * c * b);
-        let scratch = || (vec![T::zero(); l * b], vec![T::zero(); b]);
-        y.par_chunks_mut(c * b)
-            .enumerate()
-            .for_each_init(scratch, |(p, norm), (row, y)| {
-                let (f, i) = (row / l, row % l);
-                let (s, v) = (&z[0][f * ns..][..ns], &z[1][f * nv..][..nv]);
-                forward_row(m, &s[i * l * b..][..l * b], v, y, p, norm);
-            });
+        let s = Chunked::new(z[0], l * l, b, scratch);
+        let v = Chunked::new(z[1], l * c, b, scratch);
+        by_chunks(([y], [l * c]), b, (scratch, l * l * lanes::<T>()), |f, ch, w, y, p| {
+            let p = softmax(s.get(f, ch), l, w, p);
+            let v = (v.get(f, ch), Layout::rows(c));
+            products(y, (c, l, w), (p, Layout::rows(l)), v, None);
+        });
+        [s, v].into_iter().for_each(|x| x.free(scratch));
     }
 
-    /// With `P = softmax_rows(z_1)` and `g = ∂L/∂y`: `∂L/∂z_2 = Pᵀ g` and, row by row,
-    /// `∂L/∂z_1 = P ⊙ (dP − Σ_j dP ⊙ P)` for `dP = g z_2ᵀ`: the fiber vertices in
-    /// parallel, since `∂L/∂z_2` sums over the rows.
-    pub fn backward<T: Real>(m: TokenMaps, z: [&[T]; 2], gy: &[T], gz: [&mut [T]; 2]) {
+    /// With `P = softmax_rows(z_1)` and `g = ∂L/∂y`: row by row `∂L/∂z_1 = P ⊙ (dP − Σ_j
+    /// dP ⊙ P)` for `dP = g z_2ᵀ`, and `∂L/∂z_2 = Pᵀ g`: chunks of samples of every fiber
+    /// vertex in parallel.
+    pub fn backward<T: Real>(
+        m: TokenMaps,
+        (z, gy): ([&[T]; 2], &[T]),
+        gz: [&mut [T]; 2],
+        scratch: &mut Scratch<T>,
+    ) {
         let (l, c, b) = (m.tokens, m.channels, m.batch);
-        let (ns, nv) = (l * l * b, l * c * b);
-        let [gs, gv] = gz;
-        let blocks = gs.par_chunks_mut(ns).zip(gv.par_chunks_mut(nv));
-        let inputs = gy.par_chunks(nv).zip(z[0].par_chunks(ns)).zip(z[1].par_chunks(nv));
-        blocks
-            .zip(inputs)
-            .for_each(|((gs, gv), ((g, s), v))| backward_block(m, s, v, g, gs, gv));
+        let s = Chunked::new(z[0], l * l, b, scratch);
+        let [v, g] = [z[1], gy].map(|x| Chunked::new(x, l * c, b, scratch));
+        let rows = Layout::rows(c);
+        let work = l * l * lanes::<T>();
+        by_chunks((gz, [l * l, l * c]), b, (scratch, work), |f, ch, w, out, p| {
+            let (gs, gv) = out.split_at_mut(l * l * w);
+            let p = softmax(s.get(f, ch), l, w, p);
+            let (g, v) = (g.get(f, ch), v.get(f, ch));
+            products(gs, (l, c, w), (g, rows), (v, rows.t()), None);
+            by_rows(w, l, p, gs, SoftmaxBackward);
+            products(gv, (c, l, w), (p, Layout::rows(l).t()), (g, rows), None);
+        });
+        [s, v, g].into_iter().for_each(|x| x.free(scratch));
     }
 }
 
-/// Row `i` of one fiber vertex: `y_ia = Σ_j p_j v_ja` for each `a`, `p` the softmax of
-/// the row `s` of scores; `p` and `norm` are scratch.
+/// `P = softmax_rows(s)` of a chunk of `w` lanes of `[L, L]` scores, in `p`.
+fn softmax<'a, T: Real>(s: &[T], l: usize, w: usize, p: &'a mut [T]) -> &'a [T] {
+    let p = &mut p[..s.len()];
+    by_rows(w, l, s, p, Softmax);
+    p
+}
+
+/// `k.row(a_i, b_i)` for each row `i` of `l` entries of the packed `w`-lane maps `a` and
+/// `b`, in this instruction set's variant, with the lanes known (a chunk has 2, 4, 8
+/// or 16).
 #[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
-fn forward_row<T: Real>(m: TokenMaps, s: &[T], v: &[T], y: &mut [T], p: &mut [T], norm: &mut [T]) {
-    let (l, c, b) = (m.tokens, m.channels, m.batch);
-    softmax_row(s, p, norm);
-    for (a, y) in y.chunks_exact_mut(b).enumerate() {
-        sum_products(y, l, |j| (&p[j * b..][..b], m.at(v, c, j, a)), None);
+fn by_rows<T: Real, K: RowKernel<T>>(w: usize, l: usize, a: &[T], b: &mut [T], k: K) {
+    match w {
+        16 => each_row::<T, K, 16>(l, a, b, k),
+        8 => each_row::<T, K, 8>(l, a, b, k),
+        4 => each_row::<T, K, 4>(l, a, b, k),
+        2 => each_row::<T, K, 2>(l, a, b, k),
+        _ => unreachable!("a chunk has 2, 4, 8 or 16 lanes"),
     }
 }
 
-/// [`Dsoftmul::backward`] of one fiber vertex, row by row.
-#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
-fn backward_block<T: Real>(m: TokenMaps, s: &[T], v: &[T], g: &[T], gs: &mut [T], gv: &mut [T]) {
-    let (l, c, b) = (m.tokens, m.channels, m.batch);
-    gv.fill(T::zero());
-    let (mut p, mut dp, mut norm) = (vec![T::zero(); l * b], vec![T::zero(); l * b], vec![T::zero(); b]);
-    for i in 0..l {
-        softmax_row(&s[i * l * b..][..l * b], &mut p, &mut norm);
-        for (j, (pj, dpj)) in p.chunks(b).zip(dp.chunks_mut(b)).enumerate() {
-            sum_products(dpj, c, |a| (m.at(g, c, i, a), m.at(v, c, j, a)), None);
-            for a in 0..c {
-                add_products(m.at_mut(gv, c, j, a), pj, m.at(g, c, i, a));
-            }
-        }
-        norm.fill(T::zero());
-        for (pj, dpj) in p.chunks(b).zip(dp.chunks(b)) {
-            add_products(&mut norm, pj, dpj);
-        }
-        let gsi = gs[i * l * b..][..l * b].chunks_mut(b);
-        for ((gsij, pj), dpj) in gsi.zip(p.chunks(b)).zip(dp.chunks(b)) {
-            for (((g, &p), &dp), &n) in gsij.iter_mut().zip(pj).zip(dpj).zip(&*norm) {
-                *g = p * (dp - n);
-            }
-        }
-    }
-}
-
-/// `p = softmax(s)` of one row of scores, `[L][batch]`, for each sample; `norm` is
-/// scratch of one batch vector. Stable: the row's maximum is subtracted before `exp`, so
-/// every exponent is at most 0 and the sum at least 1.
+/// [`by_rows`] with `W` lanes.
 #[inline(always)]
-fn softmax_row<T: Real>(s: &[T], p: &mut [T], norm: &mut [T]) {
-    let b = norm.len();
-    norm.copy_from_slice(&s[..b]);
-    for sj in s.chunks(b).skip(1) {
-        norm.iter_mut().zip(sj).for_each(|(m, &x)| *m = m.max(x));
+fn each_row<T: Real, K: RowKernel<T>, const W: usize>(l: usize, a: &[T], b: &mut [T], k: K) {
+    let (a, b) = (a.as_chunks::<W>().0, b.as_chunks_mut::<W>().0);
+    for (a, b) in a.chunks_exact(l).zip(b.chunks_exact_mut(l)) {
+        k.row(a, b);
     }
-    for (pj, sj) in p.chunks_mut(b).zip(s.chunks(b)) {
-        pj.iter_mut()
-            .zip(sj)
-            .zip(norm.iter())
-            .for_each(|((p, &x), &m)| *p = x - m);
+}
+
+/// A computation on one row of a pair of packed maps, lane by lane.
+trait RowKernel<T>: Copy {
+    /// The computation on rows `a` and `b` of `W`-lane entries.
+    fn row<const W: usize>(self, a: &[[T; W]], b: &mut [[T; W]]);
+}
+
+/// `b = softmax(a)`, stable: the row's maximum is subtracted before `exp`, so every
+/// exponent is at most 0 and the sum at least 1.
+#[derive(Clone, Copy)]
+struct Softmax;
+
+impl<T: Real> RowKernel<T> for Softmax {
+    #[inline(always)]
+    fn row<const W: usize>(self, s: &[[T; W]], p: &mut [[T; W]]) {
+        let mut m = s[0];
+        for sj in &s[1..] {
+            (0..W).for_each(|i| m[i] = m[i].max(sj[i]));
+        }
+        for (pj, sj) in p.iter_mut().zip(s) {
+            (0..W).for_each(|i| pj[i] = sj[i] - m[i]);
+        }
+        exp_nonpositive(p.as_flattened_mut());
+        let mut n = [T::zero(); W];
+        for pj in p.iter() {
+            (0..W).for_each(|i| n[i] += pj[i]);
+        }
+        for pj in p.iter_mut() {
+            (0..W).for_each(|i| pj[i] /= n[i]);
+        }
     }
-    exp_nonpositive(p);
-    norm.fill(T::zero());
-    for pj in p.chunks(b) {
-        norm.iter_mut().zip(pj).for_each(|(n, &p)| *n += p);
-    }
-    for pj in p.chunks_mut(b) {
-        pj.iter_mut().zip(norm.iter()).for_each(|(p, &n)| *p /= n);
+}
+
+/// The row of `∂L/∂z_1` from the row `p` of `P` and `dp` of `dP`: `dp ⟵ p ⊙ (dp − Σ_j
+/// p_j ⊙ dp_j)`, the sum in order from zero.
+#[derive(Clone, Copy)]
+struct SoftmaxBackward;
+
+impl<T: Real> RowKernel<T> for SoftmaxBackward {
+    #[inline(always)]
+    fn row<const W: usize>(self, p: &[[T; W]], dp: &mut [[T; W]]) {
+        let mut n = [T::zero(); W];
+        for (pj, dpj) in p.iter().zip(dp.iter()) {
+            (0..W).for_each(|i| n[i] += pj[i] * dpj[i]);
+        }
+        for (dpj, pj) in dp.iter_mut().zip(p) {
+            (0..W).for_each(|i| dpj[i] = pj[i] * (dpj[i] - n[i]));
+        }
     }
 }

@@ -23,6 +23,8 @@ use crate::Real;
 
 mod maps;
 
+pub use maps::Scratch;
+
 /// What every activation declares: its name in module files and its initialisation gain.
 pub trait Unit {
     /// The name in module files.
@@ -83,28 +85,6 @@ pub struct TokenMaps {
     pub channels: usize,
     /// Samples, the innermost axis of every buffer.
     pub batch: usize,
-}
-
-impl TokenMaps {
-    /// The batch vector of entry `(i, j)` of a map with `cols` columns.
-    #[inline(always)]
-    fn at<T>(self, map: &[T], cols: usize, i: usize, j: usize) -> &[T] {
-        &map[(i * cols + j) * self.batch..][..self.batch]
-    }
-
-    /// [`TokenMaps::at`], mutable.
-    #[inline(always)]
-    fn at_mut<T>(self, map: &mut [T], cols: usize, i: usize, j: usize) -> &mut [T] {
-        &mut map[(i * cols + j) * self.batch..][..self.batch]
-    }
-}
-
-/// `acc += a ⊙ b` over batch vectors.
-#[inline(always)]
-fn add_products<T: Real>(acc: &mut [T], a: &[T], b: &[T]) {
-    for ((acc, &a), &b) in acc.iter_mut().zip(a).zip(b) {
-        *acc += a * b;
-    }
 }
 
 /// Calls the macro at path `[callback]` with `($args)` and the list of activations:

@@ -122,9 +122,9 @@ fn attention_units_compute_the_matrix_formulas_per_vertex_and_sample() {
         random(fiber * l * l * b),
     );
     let mut scores = vec![0.0; fiber * l * l * b];
-    Outer::forward(m, [&q, &k], &mut scores);
+    Outer::forward(m, [&q, &k], &mut scores, &mut Scratch::default());
     let mut y = vec![0.0; fiber * l * c * b];
-    Dsoftmul::forward(m, [&s, &q], &mut y);
+    Dsoftmul::forward(m, [&s, &q], &mut y, &mut Scratch::default());
     for f in 0..fiber {
         for t in 0..b {
             for i in 0..l {
@@ -168,10 +168,12 @@ fn dsoftmul_of_large_scores_is_finite() {
         let s = t(&[1e3, 1e3, 0.0, 1e3, -1e3, -1e4, 1e3, -1e4]);
         let v = t(&[1.0, 1.0, 2.0, 2.0]);
         let mut y = vec![T::zero(); 4];
-        Dsoftmul::forward(m, [&s, &v], &mut y);
+        Dsoftmul::forward(m, [&s, &v], &mut y, &mut Scratch::default());
         assert_eq!(y, t(&[1.0, 1.5, 2.0, 1.5]), "{}", T::NAME);
         let (mut gs, mut gv) = (vec![T::nan(); 8], vec![T::nan(); 4]);
-        Dsoftmul::backward(m, [&s, &v], &t(&[1.0; 4]), [&mut gs, &mut gv]);
+        let g = t(&[1.0; 4]);
+        let scratch = &mut Scratch::default();
+        Dsoftmul::backward(m, ([&s, &v], &g), [&mut gs, &mut gv], scratch);
         assert!(gs.iter().chain(&gv).all(|g| g.is_finite()), "{}", T::NAME);
     }
     check::<f32>();

@@ -3,7 +3,7 @@
 use super::edge::{EdgePass, Fused};
 use super::plan::Plan;
 use super::{activation, buffer, Network};
-use crate::activation::{Dsoftmul, Elementwise, Family, Joint, Outer, Product};
+use crate::activation::{Dsoftmul, Elementwise, Family, Joint, Outer, Product, Scratch};
 use crate::module::Role;
 use crate::Real;
 use std::sync::Arc;
@@ -30,6 +30,8 @@ pub struct Workspace<T> {
     /// pass, shared by the edges: as large as the largest.
     w_csc: Vec<T>,
     out: Vec<T>,
+    /// Buffers of `outer` and `dsoftmul`, kept from one pass to the next.
+    maps: Scratch<T>,
     /// What runs where, compiled for this network and batch size.
     plan: Arc<Plan>,
 }
@@ -66,6 +68,7 @@ impl<T: Real> Workspace<T> {
             gy: (0..n).map(|v| buffer::zeroed(size(v))).collect(),
             gz,
             w_csc: Vec::new(),
+            maps: Scratch::default(),
             out: vec![T::zero(); m.output_dim() * batch],
             plan: Arc::new(Plan::new(net, batch)),
         }
@@ -174,11 +177,14 @@ impl Network {
                     match vert.activation.family() {
                         Family::Joint(Joint::Product) => Product::forward(&z[0], &z[1], y),
                         Family::Joint(Joint::Outer) => {
-                            Outer::forward(self.token_maps(v, b), [&z[0], &z[1]], y)
+                            Outer::forward(self.token_maps(v, b), [&z[0], &z[1]], y, &mut ws.maps)
                         }
-                        Family::Joint(Joint::Dsoftmul) => {
-                            Dsoftmul::forward(self.token_maps(v, b), [&z[0], &z[1]], y)
-                        }
+                        Family::Joint(Joint::Dsoftmul) => Dsoftmul::forward(
+                            self.token_maps(v, b),
+                            [&z[0], &z[1]],
+                            y,
+                            &mut ws.maps,
+                        ),
                         Family::Elementwise(a) => match bias {
                             Some(e) => activation::forward_biased(
                                 a,
@@ -277,12 +283,14 @@ impl Network {
                 Family::Joint(Joint::Outer) => {
                     let (g1, g2) = gz.split_at_mut(1);
                     let maps = self.token_maps(v, b);
-                    Outer::backward(maps, [&z[0], &z[1]], &gy, [&mut g1[0], &mut g2[0]]);
+                    let (ins, g) = (([&z[0][..], &z[1]], &gy[..]), [&mut g1[0][..], &mut g2[0]]);
+                    Outer::backward(maps, ins, g, &mut ws.maps);
                 }
                 Family::Joint(Joint::Dsoftmul) => {
                     let (g1, g2) = gz.split_at_mut(1);
                     let maps = self.token_maps(v, b);
-                    Dsoftmul::backward(maps, [&z[0], &z[1]], &gy, [&mut g1[0], &mut g2[0]]);
+                    let (ins, g) = (([&z[0][..], &z[1]], &gy[..]), [&mut g1[0][..], &mut g2[0]]);
+                    Dsoftmul::backward(maps, ins, g, &mut ws.maps);
                 }
                 Family::Elementwise(a) => match bias {
                     Some(e) => activation::backward_biased(
