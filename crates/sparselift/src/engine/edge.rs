@@ -31,3 +31,24 @@ pub(super) struct EdgePass<'a, T> {
     pub dst_numel: usize,
     pub batch: usize,
 }
+
+/// One edge's blocks in its op's fast layout ([`crate::op::EdgeOp::fast_layout`]), kept
+/// in the [`super::Workspace`]: the forward pass lays out the sources and the backward
+/// pass reads them again, and the targets' `∂L/∂z`, laid out once, serve both the weight
+/// and the input gradient. Kept between steps, the buffers are allocated once.
+#[derive(Clone, Debug)]
+pub(super) struct Laid<T> {
+    /// The sources' `y`.
+    pub y: Vec<T>,
+    /// The targets' `∂L/∂z`.
+    pub gz: Vec<T>,
+}
+
+impl<T> Default for Laid<T> {
+    fn default() -> Self {
+        Laid {
+            y: Vec::new(),
+            gz: Vec::new(),
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! Whole-network passes: forward in topological order, backward in reverse.
 
-use super::edge::{EdgePass, Fused};
+use super::edge::{EdgePass, Fused, Laid};
 use super::plan::Plan;
 use super::{activation, buffer, Network};
 use crate::activation::{Dsoftmul, Elementwise, Family, Joint, Outer, Product, Scratch};
@@ -29,6 +29,8 @@ pub struct Workspace<T> {
     /// Scratch for the weights of a sparse scalar edge in CSC order during its backward
     /// pass, shared by the edges: as large as the largest.
     w_csc: Vec<T>,
+    /// Per base edge, its blocks in its op's fast layout, when its route reads one.
+    laid: Vec<Laid<T>>,
     out: Vec<T>,
     /// Buffers of `outer` and `dsoftmul`, kept from one pass to the next.
     maps: Scratch<T>,
@@ -68,6 +70,7 @@ impl<T: Real> Workspace<T> {
             gy: (0..n).map(|v| buffer::zeroed(size(v))).collect(),
             gz,
             w_csc: Vec::new(),
+            laid: (0..m.edges().len()).map(|_| Laid::default()).collect(),
             maps: Scratch::default(),
             out: vec![T::zero(); m.output_dim() * batch],
             plan: Arc::new(Plan::new(net, batch)),
@@ -167,7 +170,7 @@ impl Network {
                         let src = &ws.y[m.edge(e).from];
                         match rows::linear(&pass) {
                             Some(l) => rows::forward(&pass, l, src, &mut z[slot], first),
-                            None => pass.forward(src, &mut z[slot], first),
+                            None => pass.forward(src, &mut z[slot], first, &mut ws.laid[e].y),
                         }
                     }
                     for &slot in &step.empty_slots {
@@ -327,7 +330,10 @@ impl Network {
                 let pass = self.pass(theta, e, &plan);
                 match (rows::linear(&pass), fused.is_none()) {
                     (Some(l), true) => rows::backward(&pass, l, gze, &ws.y[edge.from], gw, gy_from),
-                    _ => pass.backward(gze, &ws.y[edge.from], gw, gy_from, &mut ws.w_csc, fused),
+                    _ => {
+                        let (y, laid) = (&ws.y[edge.from], &mut ws.laid[e]);
+                        pass.backward(gze, y, gw, gy_from, &mut ws.w_csc, fused, laid)
+                    }
                 }
             }
             ws.gy[v] = gy;

@@ -8,7 +8,7 @@
 
 use super::activation::{per_activation, Activate, Dz};
 use super::dense;
-use super::edge::{EdgePass, Fused};
+use super::edge::{EdgePass, Fused, Laid};
 use super::plan::{Route, Sweep};
 use crate::lift::Bipartite;
 use crate::op::Kernel;
@@ -128,12 +128,13 @@ impl<T: Real> EdgePass<'_, T> {
     }
 
     /// `z_t += Σ_{s → t} M(w_st, y_s)` for every target `t`; with `overwrite`, `z_t =`:
-    /// the first edge into a buffer spares the pass that would zero it.
-    pub fn forward(&self, y: &[T], z: &mut [T], overwrite: bool) {
+    /// the first edge into a buffer spares the pass that would zero it. `laid_y`: where
+    /// `y` goes in the fast layout, for this pass and the backward one.
+    pub fn forward(&self, y: &[T], z: &mut [T], overwrite: bool, laid_y: &mut Vec<T>) {
         match self.route {
             Route::Gemm(g) => dense::forward(self, &g, y, z, !overwrite),
             Route::Gather | Route::PerEdge | Route::Rows => {
-                self.forward_by_targets(y, z, overwrite, |_| Keep)
+                self.forward_by_targets(y, z, overwrite, laid_y, |_| Keep)
             }
         }
     }
@@ -150,7 +151,7 @@ impl<T: Real> EdgePass<'_, T> {
             };
             match &self.route {
                 Route::Gemm(g) => dense::forward_fused(self, g, y, out, finish),
-                Route::Gather => self.forward_by_targets(y, out, true, finish),
+                Route::Gather => self.forward_by_targets(y, out, true, &mut Vec::new(), finish),
                 Route::PerEdge | Route::Rows => {
                     unreachable!("the plan fuses activations into GEMMs and gathers")
                 }
@@ -164,6 +165,7 @@ impl<T: Real> EdgePass<'_, T> {
         y: &[T],
         z: &mut [T],
         overwrite: bool,
+        laid_y: &mut Vec<T>,
         finish: impl Fn(usize) -> F + Sync,
     ) {
         let (sb, db, b) = (
@@ -172,8 +174,7 @@ impl<T: Real> EdgePass<'_, T> {
             self.batch,
         );
         let work = db * (self.bip.num_edges() / self.bip.n_dst().max(1)).max(1);
-        let laid = self.fast_layout(y, self.src_numel);
-        let (y, sb) = laid.as_ref().map_or((y, sb), |(y, sb)| (&y[..], *sb));
+        let (y, sb) = self.lay_out(y, self.src_numel, laid_y).unwrap_or((y, sb));
         z.par_chunks_mut(db)
             .with_min_len(grain(work))
             .enumerate()
@@ -215,7 +216,9 @@ impl<T: Real> EdgePass<'_, T> {
     ///
     /// `fused`: the source's activation, when the plan has the sweep complete `gy` (the
     /// source's only out-edge) with `y` its output: the sweep then leaves `∂L/∂z` in `gy`
-    /// and writes the bias gradient.
+    /// and writes the bias gradient. `laid`: `y` as the forward pass laid it out, and
+    /// where `gz` goes in that layout.
+    #[allow(clippy::too_many_arguments)]
     pub fn backward(
         &self,
         gz: &[T],
@@ -224,6 +227,7 @@ impl<T: Real> EdgePass<'_, T> {
         gy: Option<(&mut [T], bool)>,
         w_csc: &mut Vec<T>,
         fused: Option<Fused<&mut [T]>>,
+        laid: &mut Laid<T>,
     ) {
         if let (Some(_), Some((_, _, perm))) = (&gy, self.scalar_csc()) {
             self.scalar_weights_csc(perm, w_csc);
@@ -243,6 +247,11 @@ impl<T: Real> EdgePass<'_, T> {
                 None => self.sweep_sources(sweep, gz, y, gw, gy, w_csc, (|| Keep, None)),
             },
             (gy, _) => {
+                let (sb, db) = (self.src_numel * self.batch, self.dst_numel * self.batch);
+                let laid_gz = self.lay_out(gz, self.dst_numel, &mut laid.gz);
+                let gz = laid_gz.unwrap_or((gz, db));
+                let laid_y = self.laid_out(&laid.y, y.len() / sb.max(1));
+                let y = laid_y.unwrap_or((y, sb));
                 self.weight_grad(gz, y, gw);
                 if let Some((gy, overwrite)) = gy {
                     self.backward_input(gz, gy, overwrite, w_csc);
@@ -373,19 +382,14 @@ impl<T: Real> EdgePass<'_, T> {
     }
 
     /// `gy_s += Σ_{s → t} Mᵀ(w_st, gz_t)` for every source `s`; with `overwrite`, `gy_s =`.
-    /// `w_csc`: a sparse scalar edge's weights in CSC order.
-    fn backward_input(&self, gz: &[T], gy: &mut [T], overwrite: bool, w_csc: &[T]) {
+    /// `(gz, db)`: the targets' `∂L/∂z`, in the fast layout on the rows route, and the
+    /// size of one target's; `w_csc`: a sparse scalar edge's weights in CSC order.
+    fn backward_input(&self, (gz, db): (&[T], usize), gy: &mut [T], overwrite: bool, w_csc: &[T]) {
         if let Route::Gemm(g) = &self.route {
             return dense::backward_input(self, g, gz, gy, !overwrite);
         }
-        let (sb, db, b) = (
-            self.src_numel * self.batch,
-            self.dst_numel * self.batch,
-            self.batch,
-        );
+        let (sb, b) = (self.src_numel * self.batch, self.batch);
         let work = sb * (self.bip.num_edges() / self.bip.n_src().max(1)).max(1);
-        let laid = self.fast_layout(gz, self.dst_numel);
-        let (gz, db) = laid.as_ref().map_or((gz, db), |(gz, db)| (&gz[..], *db));
         gy.par_chunks_mut(sb)
             .with_min_len(grain(work))
             .enumerate()
@@ -419,38 +423,39 @@ impl<T: Real> EdgePass<'_, T> {
             });
     }
 
-    /// `maps` in the layout of the kernel's fast path and the size of one map there, on
-    /// the rows route when that layout differs from the blocks' own.
-    fn fast_layout(&self, maps: &[T], numel: usize) -> Option<(Vec<T>, usize)> {
-        if self.route != Route::Rows {
+    /// `maps` (blocks of `numel` scalars per sample) laid out into `laid` for the kernel's
+    /// fast path, and the size of one map there: on the rows route, when that layout
+    /// differs from the blocks' own.
+    fn lay_out<'l>(
+        &self,
+        maps: &[T],
+        numel: usize,
+        laid: &'l mut Vec<T>,
+    ) -> Option<(&'l [T], usize)> {
+        if self.route != Route::Rows || !self.kernel.fast_layout(maps, self.batch, laid) {
             return None;
         }
-        let laid = self.kernel.fast_layout(maps, self.batch)?;
-        let count = maps.len() / (numel * self.batch).max(1);
-        let block = laid.len() / count.max(1);
-        Some((laid, block))
+        self.laid_out(laid, maps.len() / (numel * self.batch).max(1))
     }
 
-    /// `gw_st = ∂⟨gz_t, M(w_st, y_s)⟩/∂w_st` for every lifted edge.
-    pub fn weight_grad(&self, gz: &[T], y: &[T], gw: &mut [T]) {
+    /// The `count` maps that [`Self::lay_out`] left in `laid`, and the size of one; `None`
+    /// when it left none there.
+    fn laid_out<'l>(&self, laid: &'l [T], count: usize) -> Option<(&'l [T], usize)> {
+        (self.route == Route::Rows && !laid.is_empty()).then(|| (laid, laid.len() / count.max(1)))
+    }
+
+    /// `gw_st = ∂⟨gz_t, M(w_st, y_s)⟩/∂w_st` for every lifted edge, from `(gz, db)` and
+    /// `(y, sb)`: the blocks, in the fast layout on the rows route, and the size of one.
+    fn weight_grad(&self, (gz, db): (&[T], usize), (y, sb): (&[T], usize), gw: &mut [T]) {
         if self.wn == 0 {
             return;
         }
         if let Route::Gemm(g) = &self.route {
             return dense::weight_grad(g, gz, y, gw);
         }
-        let (sb, db, b, wn) = (
-            self.src_numel * self.batch,
-            self.dst_numel * self.batch,
-            self.batch,
-            self.wn,
-        );
+        let (b, wn) = (self.batch, self.wn);
         let per_target = db * (self.bip.num_edges() / self.bip.n_dst().max(1)).max(1);
         let chunk = grain(per_target);
-        let laid_gz = self.fast_layout(gz, self.dst_numel);
-        let laid_y = self.fast_layout(y, self.src_numel);
-        let (gz, db) = laid_gz.as_ref().map_or((gz, db), |(g, d)| (&g[..], *d));
-        let (y, sb) = laid_y.as_ref().map_or((y, sb), |(y, s)| (&y[..], *s));
         split_by_targets(self.bip, gw, wn, chunk)
             .into_par_iter()
             .for_each(|(t0, g)| {

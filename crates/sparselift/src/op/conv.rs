@@ -82,8 +82,9 @@ impl EdgeOp for Conv {
         gw.iter_mut().for_each(|g| *g = T::zero());
         self.taps(|i, j, t| gw[t] += dot(&gz[i * b..][..b], &y[j * b..][..b]));
     }
-    fn fast_layout<T: Real>(&self, maps: &[T], b: usize) -> Option<Vec<T>> {
-        Some(self.pad_lanes(maps, b))
+    fn fast_layout<T: Real>(&self, maps: &[T], b: usize, laid: &mut Vec<T>) -> bool {
+        self.pad_lanes(maps, b, laid);
+        true
     }
     fn forward_target<'a, T: Real + 'a>(
         &self,

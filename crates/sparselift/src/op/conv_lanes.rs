@@ -2,10 +2,10 @@
 //! taps accumulated into register tiles.
 //!
 //! A block is batch-minor (`[positions][batch]`), so [`LANES`] consecutive samples of one
-//! position are one vector. Once per pass, every source map is copied into lanes: per
-//! chunk of [`LANES`] samples, a zero-padded map small enough for the L1 cache (the op's
-//! `fast_layout`). Every tap then reads a contiguous run of it with no bounds to test,
-//! and a tile of [`COLS`] output
+//! position are one vector. Every source map is copied into lanes: per chunk of
+//! [`LANES`] samples, a zero-padded map small enough for the L1 cache (the op's
+//! `fast_layout`), laid out once per pass and read again by the backward pass. Every tap
+//! then reads a contiguous run of it with no bounds to test, and a tile of [`COLS`] output
 //! positions of one row stays in registers while the taps of one source are added. An
 //! element of `z` receives its terms in the order of the per-edge loops — source by
 //! source, taps ascending (forward) or descending (transposed), padding adding zeros —
@@ -22,7 +22,6 @@ use crate::Real;
 use multiversion::multiversion;
 use multiversion::target::match_target;
 use rayon::prelude::*;
-use std::mem::MaybeUninit;
 
 /// Output positions of one row summed in registers at a time.
 const COLS: usize = 8;
@@ -35,38 +34,34 @@ impl Conv {
         ((self.h + self.kh - 1) * wp, wp)
     }
 
-    /// The blocks `maps` (each `h · w` positions of `b` samples) in lanes: per map and per
-    /// chunk of [`LANES`] samples, the zero-padded map of `(h + kh − 1) × (w + kw − 1)`
-    /// positions of [`LANES`] scalars, lanes past `b` zero.
-    pub(super) fn pad_lanes<T: Real>(&self, maps: &[T], b: usize) -> Vec<T> {
+    /// The blocks `maps` (each `h · w` positions of `b` samples) in lanes, into `laid`: per
+    /// map and per chunk of [`LANES`] samples, the zero-padded map of `(h + kh − 1) × (w +
+    /// kw − 1)` positions of [`LANES`] scalars, lanes past `b` zero. A `laid` of the right
+    /// length is what an earlier call on maps of this shape left: its borders are zero
+    /// already, and only the maps' own positions are written.
+    pub(super) fn pad_lanes<T: Real>(&self, maps: &[T], b: usize, laid: &mut Vec<T>) {
         let (numel, chunks) = (self.h * self.w, b.div_ceil(LANES));
         let (positions, wp) = self.padded();
         let block = chunks * positions * LANES;
         let count = maps.len().checked_div(numel * b).unwrap_or(0);
-        let len = count * block;
-        // Every scalar is written once, borders and spare lanes as zeros: no pass that
-        // zeroes the whole buffer first.
-        let mut out = Vec::with_capacity(len);
+        if laid.len() != count * block {
+            laid.clear();
+            laid.resize(count * block, T::zero());
+        }
         let (ph, pw) = (self.kh / 2, self.kw / 2);
-        out.spare_capacity_mut()[..len]
-            .par_chunks_mut(block.max(1))
-            .zip(maps.par_chunks((numel * b).max(1)).take(count))
+        laid.par_chunks_mut(block.max(1))
+            .zip(maps.par_chunks((numel * b).max(1)))
             .for_each(|(out, map)| {
                 for (c, out) in out.chunks_exact_mut(positions * LANES).enumerate() {
                     let (lane0, n) = (c * LANES, LANES.min(b - c * LANES));
-                    for (p, d) in out.chunks_exact_mut(LANES).enumerate() {
-                        let (i, j) = ((p / wp).wrapping_sub(ph), (p % wp).wrapping_sub(pw));
-                        match i < self.h && j < self.w {
-                            true => write_lanes(d, &map[(i * self.w + j) * b + lane0..], n),
-                            false => write_lanes(d, &[], 0),
+                    for i in 0..self.h {
+                        let row = &mut out[((i + ph) * wp + pw) * LANES..][..self.w * LANES];
+                        for (j, d) in row.chunks_exact_mut(LANES).enumerate() {
+                            copy_lanes(d, &map[(i * self.w + j) * b + lane0..], n);
                         }
                     }
                 }
             });
-        // SAFETY: the loop above wrote all `len` scalars: `count` blocks of `chunks`
-        // padded maps of `positions` vectors of `LANES`.
-        unsafe { out.set_len(len) };
-        out
     }
 
     /// `z[p] += Σ_e Σ_t w_e[t] x_e[p + shift(t)]` over the `count` edges `edge(e) = (w_e,
@@ -127,21 +122,6 @@ impl Conv {
         }
         for (gw, lanes) in gw.iter_mut().zip(acc.chunks_exact(LANES)) {
             *gw = lanes.iter().fold(T::zero(), |s, &v| s + v);
-        }
-    }
-}
-
-/// [`copy_lanes`] into scalars not yet written.
-#[inline(always)]
-fn write_lanes<T: Real>(d: &mut [MaybeUninit<T>], s: &[T], n: usize) {
-    let d = &mut d[..LANES];
-    if n == LANES {
-        for (d, &s) in d.iter_mut().zip(&s[..LANES]) {
-            d.write(s);
-        }
-    } else {
-        for (l, d) in d.iter_mut().enumerate() {
-            d.write(if l < n { s[l] } else { T::zero() });
         }
     }
 }

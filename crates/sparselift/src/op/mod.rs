@@ -173,12 +173,14 @@ pub trait EdgeOp {
     fn backward_input<T: Real>(&self, w: &[T], gz: &[T], gy: &mut [T], b: usize);
     /// `gw = ∂⟨gz, M(w, y)⟩/∂w` for one lifted edge (written, not accumulated).
     fn weight_grad<T: Real>(&self, gz: &[T], y: &[T], gw: &mut [T], b: usize);
-    /// The blocks `maps` (each `numel · b` scalars) in the layout that the fast path
-    /// ([`EdgeOp::forward_target`], [`EdgeOp::backward_input_source`],
-    /// [`EdgeOp::weight_grad_fast`]) reads, as many blocks of equal size; `None` (the
-    /// default) when it reads the blocks as they are.
-    fn fast_layout<T: Real>(&self, _maps: &[T], _b: usize) -> Option<Vec<T>> {
-        None
+    /// Writes the blocks `maps` (each `numel · b` scalars) into `laid` in the layout that
+    /// the fast path ([`EdgeOp::forward_target`], [`EdgeOp::backward_input_source`],
+    /// [`EdgeOp::weight_grad_fast`]) reads, as many blocks of equal size, and returns
+    /// true; returns false (the default) when it reads the blocks as they are. `laid` is
+    /// empty or holds what an earlier call on blocks of the same shape wrote: kept
+    /// between passes, it is allocated once, and what does not depend on `maps` stays.
+    fn fast_layout<T: Real>(&self, _maps: &[T], _b: usize, _laid: &mut Vec<T>) -> bool {
+        false
     }
     /// `z += Σ_j M(w_j, y_j)` over the `count` lifted edges into one target, `edge(j) =
     /// (w_j, y_j)` with `y_j` in the [`EdgeOp::fast_layout`], in order of `j`. By default
@@ -318,8 +320,8 @@ impl Kernel {
     }
 
     /// See [`EdgeOp::fast_layout`].
-    pub fn fast_layout<T: Real>(&self, maps: &[T], b: usize) -> Option<Vec<T>> {
-        with_op!(self, op => op.fast_layout(maps, b))
+    pub fn fast_layout<T: Real>(&self, maps: &[T], b: usize, laid: &mut Vec<T>) -> bool {
+        with_op!(self, op => op.fast_layout(maps, b, laid))
     }
 
     /// See [`EdgeOp::forward_target`].

@@ -221,6 +221,7 @@ fn tiles<'a, T: Real + 'a, const P: usize, const W: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::edge::Laid;
     use crate::engine::{Network, Workspace};
     use crate::lift::{LiftSpec, Sampler};
     use crate::zoo::{attention, AttentionConfig};
@@ -264,7 +265,8 @@ mod tests {
                     for overwrite in [false, true] {
                         let (mut got, mut want) = (z0.clone(), z0.clone());
                         forward(&pass, l, &y, &mut got, overwrite);
-                        pass.forward(&y, &mut want, overwrite);
+                        let mut laid = Laid::default();
+                        pass.forward(&y, &mut want, overwrite, &mut laid.y);
                         assert_eq!(bits(&got), bits(&want), "forward {e}, batch {batch}");
                         let gy0 = random(ny);
                         let nw = pass.bip.num_edges() * pass.wn;
@@ -272,7 +274,7 @@ mod tests {
                         let (mut gy, mut gy_want) = (gy0.clone(), gy0);
                         backward(&pass, l, &gz, &y, &mut gw, Some((&mut gy, overwrite)));
                         let g = Some((&mut gy_want[..], overwrite));
-                        pass.backward(&gz, &y, &mut gw_want, g, &mut Vec::new(), None);
+                        pass.backward(&gz, &y, &mut gw_want, g, &mut Vec::new(), None, &mut laid);
                         for (got, want) in gw.iter().zip(&gw_want) {
                             let tol = 1e-5 * (1.0 + want.abs());
                             assert!((got - want).abs() <= tol, "weights {e}, batch {batch}");
