@@ -154,8 +154,9 @@ impl Network {
                         bias: step.bias.map(|e| &theta[self.param_range(e)]),
                     };
                     let mut y = std::mem::take(&mut ws.y[v]);
+                    let (src, laid) = (&ws.y[m.edge(e).from], &mut ws.laid[e].y);
                     self.pass(theta, e, &plan)
-                        .forward_fused(&ws.y[m.edge(e).from], &mut y, fused);
+                        .forward_fused(src, &mut y, fused, laid);
                     ws.y[v] = y;
                 }
                 (Role::Hidden | Role::Output, None) => {

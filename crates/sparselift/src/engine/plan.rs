@@ -147,7 +147,10 @@ impl Plan {
                 .collect();
             if let ([e], Some(a)) = (&rest[..], vert.activation.elementwise()) {
                 let fusable = a.derivative_from_output()
-                    && matches!(edges[*e].route, Route::Gemm(_) | Route::Gather);
+                    && matches!(
+                        edges[*e].route,
+                        Route::Gemm(_) | Route::Gather | Route::Rows
+                    );
                 if fusable {
                     vertices[v].fused_by = Some((*e, a));
                     continue;

@@ -141,9 +141,10 @@ impl<T: Real> EdgePass<'_, T> {
 
     /// `out_t = φ(Σ_{s → t} M(w_st, y_s) + b_t)` for every target `t`, for the only edge
     /// into an elementwise vertex: its activation (and fused bias) done on each finished
-    /// tile of a sparse scalar edge, or block of a GEMM, bit for bit the separate passes.
-    /// The plan fuses only those two routes.
-    pub fn forward_fused(&self, y: &[T], out: &mut [T], fused: Fused<&[T]>) {
+    /// tile of a sparse scalar edge, block of a GEMM, or target of the rows route (and of
+    /// the per-edge loops that [`super::Plan::per_edge`] puts in its place), bit for bit
+    /// the separate passes. `laid_y`: as for [`Self::forward`].
+    pub fn forward_fused(&self, y: &[T], out: &mut [T], fused: Fused<&[T]>, laid_y: &mut Vec<T>) {
         per_activation!(fused.activation, f = phi::<T>, {
             let finish = |t| Activate {
                 phi: f,
@@ -151,9 +152,8 @@ impl<T: Real> EdgePass<'_, T> {
             };
             match &self.route {
                 Route::Gemm(g) => dense::forward_fused(self, g, y, out, finish),
-                Route::Gather => self.forward_by_targets(y, out, true, &mut Vec::new(), finish),
-                Route::PerEdge | Route::Rows => {
-                    unreachable!("the plan fuses activations into GEMMs and gathers")
+                Route::Gather | Route::Rows | Route::PerEdge => {
+                    self.forward_by_targets(y, out, true, laid_y, finish)
                 }
             }
         })
