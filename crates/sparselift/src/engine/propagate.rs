@@ -187,9 +187,6 @@ impl<T: Real> EdgePass<'_, T> {
                     simd::gather_rows(zt, overwrite, y, count, row, w, &mut finish(t));
                 }
                 None => {
-                    if overwrite {
-                        zt.fill(T::zero());
-                    }
                     if self.route == Route::Rows {
                         let mut edges = Vec::new();
                         in_edges(self.bip, t, |j, s| edges.push((j, s)));
@@ -197,8 +194,12 @@ impl<T: Real> EdgePass<'_, T> {
                             let (j, s) = edges[k];
                             (self.wt(j), &y[s * sb..][..sb])
                         };
-                        self.kernel.forward_target(edges.len(), edge, zt, b);
+                        self.kernel
+                            .forward_target(edges.len(), edge, zt, b, overwrite);
                     } else {
+                        if overwrite {
+                            zt.fill(T::zero());
+                        }
                         in_edges(self.bip, t, |j, s| {
                             self.kernel.forward(self.wt(j), &y[s * sb..][..sb], zt, b)
                         });
@@ -402,9 +403,6 @@ impl<T: Real> EdgePass<'_, T> {
                     simd::gather_rows(gys, overwrite, gz, count, row, w, &mut Keep);
                 }
                 None => {
-                    if overwrite {
-                        gys.fill(T::zero());
-                    }
                     if self.route == Route::Rows {
                         let mut edges = Vec::new();
                         out_edges(self.bip, s, |j, t| edges.push((j, t)));
@@ -412,8 +410,13 @@ impl<T: Real> EdgePass<'_, T> {
                             let (j, t) = edges[k];
                             (self.wt(j), &gz[t * db..][..db])
                         };
-                        self.kernel.backward_input_source(edges.len(), edge, gys, b);
+                        let count = edges.len();
+                        self.kernel
+                            .backward_input_source(count, edge, gys, b, overwrite);
                     } else {
+                        if overwrite {
+                            gys.fill(T::zero());
+                        }
                         out_edges(self.bip, s, |j, t| {
                             self.kernel
                                 .backward_input(self.wt(j), &gz[t * db..][..db], gys, b)

@@ -92,8 +92,9 @@ impl EdgeOp for Conv {
         edge: impl Fn(usize) -> (&'a [T], &'a [T]),
         z: &mut [T],
         b: usize,
+        overwrite: bool,
     ) {
-        self.correlate_lanes(count, edge, z, b, false)
+        self.correlate_lanes(count, edge, z, b, (false, overwrite))
     }
     fn backward_input_source<'a, T: Real + 'a>(
         &self,
@@ -101,8 +102,9 @@ impl EdgeOp for Conv {
         edge: impl Fn(usize) -> (&'a [T], &'a [T]),
         gy: &mut [T],
         b: usize,
+        overwrite: bool,
     ) {
-        self.correlate_lanes(count, edge, gy, b, true)
+        self.correlate_lanes(count, edge, gy, b, (true, overwrite))
     }
     fn weight_grad_fast<T: Real>(&self, gz: &[T], y: &[T], gw: &mut [T], b: usize) {
         self.weight_grad_lanes(gz, y, gw, b)

@@ -66,14 +66,15 @@ impl Conv {
 
     /// `z[p] += Σ_e Σ_t w_e[t] x_e[p + shift(t)]` over the `count` edges `edge(e) = (w_e,
     /// x_e)`, the `x_e` in lanes ([`Conv::pad_lanes`]); `transpose` runs the kernel
-    /// flipped (the input gradient, where the `x_e` are the targets' `∂L/∂z`).
+    /// flipped (the input gradient, where the `x_e` are the targets' `∂L/∂z`); with
+    /// `overwrite`, `z =`: the sums start from zero instead of from `z`.
     pub(super) fn correlate_lanes<'a, T: Real + 'a>(
         &self,
         count: usize,
         edge: impl Fn(usize) -> (&'a [T], &'a [T]),
         z: &mut [T],
         b: usize,
-        transpose: bool,
+        (transpose, overwrite): (bool, bool),
     ) {
         let taps = self.kh * self.kw;
         let (positions, wp) = self.padded();
@@ -89,8 +90,13 @@ impl Conv {
         let mut acc = vec![T::zero(); self.h * self.w * LANES];
         for (c, lane0) in (0..b).step_by(LANES).enumerate() {
             let n = LANES.min(b - lane0);
-            for (p, a) in acc.chunks_exact_mut(LANES).enumerate() {
-                copy_lanes(a, &z[p * b + lane0..], n);
+            match overwrite {
+                true => acc.fill(T::zero()),
+                false => {
+                    for (p, a) in acc.chunks_exact_mut(LANES).enumerate() {
+                        copy_lanes(a, &z[p * b + lane0..], n);
+                    }
+                }
             }
             for e in 0..count {
                 let x = &edge(e).1[c * positions * LANES..][..positions * LANES];

@@ -183,32 +183,40 @@ pub trait EdgeOp {
         false
     }
     /// `z += Σ_j M(w_j, y_j)` over the `count` lifted edges into one target, `edge(j) =
-    /// (w_j, y_j)` with `y_j` in the [`EdgeOp::fast_layout`], in order of `j`. By default
-    /// [`EdgeOp::forward`] edge by edge; an op with a fast path sums a whole target at
-    /// once, bit for bit the same.
+    /// (w_j, y_j)` with `y_j` in the [`EdgeOp::fast_layout`], in order of `j`; with
+    /// `overwrite`, `z =`. By default [`EdgeOp::forward`] edge by edge; an op with a fast
+    /// path sums a whole target at once, bit for bit the same.
     fn forward_target<'a, T: Real + 'a>(
         &self,
         count: usize,
         edge: impl Fn(usize) -> (&'a [T], &'a [T]),
         z: &mut [T],
         b: usize,
+        overwrite: bool,
     ) {
+        if overwrite {
+            z.fill(T::zero());
+        }
         (0..count).for_each(|j| {
             let (w, y) = edge(j);
             self.forward(w, y, z, b)
         })
     }
     /// `gy += Σ_j Mᵀ(w_j, gz_j)` over the `count` lifted edges out of one source,
-    /// `edge(j) = (w_j, gz_j)` with `gz_j` in the [`EdgeOp::fast_layout`], in order of `j`. By default [`EdgeOp::backward_input`]
-    /// edge by edge; an op with a fast path sums a whole source at once, bit for bit the
-    /// same.
+    /// `edge(j) = (w_j, gz_j)` with `gz_j` in the [`EdgeOp::fast_layout`], in order of
+    /// `j`; with `overwrite`, `gy =`. By default [`EdgeOp::backward_input`] edge by edge;
+    /// an op with a fast path sums a whole source at once, bit for bit the same.
     fn backward_input_source<'a, T: Real + 'a>(
         &self,
         count: usize,
         edge: impl Fn(usize) -> (&'a [T], &'a [T]),
         gy: &mut [T],
         b: usize,
+        overwrite: bool,
     ) {
+        if overwrite {
+            gy.fill(T::zero());
+        }
         (0..count).for_each(|j| {
             let (w, gz) = edge(j);
             self.backward_input(w, gz, gy, b)
@@ -331,8 +339,9 @@ impl Kernel {
         edge: impl Fn(usize) -> (&'a [T], &'a [T]),
         z: &mut [T],
         b: usize,
+        overwrite: bool,
     ) {
-        with_op!(self, op => op.forward_target(count, edge, z, b))
+        with_op!(self, op => op.forward_target(count, edge, z, b, overwrite))
     }
 
     /// See [`EdgeOp::backward_input_source`].
@@ -342,8 +351,9 @@ impl Kernel {
         edge: impl Fn(usize) -> (&'a [T], &'a [T]),
         gy: &mut [T],
         b: usize,
+        overwrite: bool,
     ) {
-        with_op!(self, op => op.backward_input_source(count, edge, gy, b))
+        with_op!(self, op => op.backward_input_source(count, edge, gy, b, overwrite))
     }
 
     /// See [`EdgeOp::weight_grad_fast`].

@@ -53,7 +53,11 @@ impl EdgeOp for TokenMix {
         edge: impl Fn(usize) -> (&'a [T], &'a [T]),
         z: &mut [T],
         b: usize,
+        overwrite: bool,
     ) {
+        if overwrite {
+            z.fill(T::zero());
+        }
         let (tokens, row) = (self.tokens, self.rest * b);
         let edges: Vec<(&'a [T], &'a [T])> = (0..count).map(edge).collect();
         for (l, zl) in z.chunks_exact_mut(row).take(tokens).enumerate() {
@@ -70,7 +74,11 @@ impl EdgeOp for TokenMix {
         edge: impl Fn(usize) -> (&'a [T], &'a [T]),
         gy: &mut [T],
         b: usize,
+        overwrite: bool,
     ) {
+        if overwrite {
+            gy.fill(T::zero());
+        }
         let (tokens, row) = (self.tokens, self.rest * b);
         let edges: Vec<(&'a [T], &'a [T])> = (0..count).map(edge).collect();
         for (m, gym) in gy.chunks_exact_mut(row).take(tokens).enumerate() {
