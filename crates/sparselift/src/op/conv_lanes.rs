@@ -38,7 +38,7 @@ impl Conv {
     /// map and per chunk of [`LANES`] samples, the zero-padded map of `(h + kh − 1) × (w +
     /// kw − 1)` positions of [`LANES`] scalars, lanes past `b` zero. A `laid` of the right
     /// length is what an earlier call on maps of this shape left: its borders are zero
-    /// already, and only the maps' own positions are written.
+    /// already, and only the maps' own positions are written, each map read in order.
     pub(super) fn pad_lanes<T: Real>(&self, maps: &[T], b: usize, laid: &mut Vec<T>) {
         let (numel, chunks) = (self.h * self.w, b.div_ceil(LANES));
         let (positions, wp) = self.padded();
@@ -52,13 +52,10 @@ impl Conv {
         laid.par_chunks_mut(block.max(1))
             .zip(maps.par_chunks((numel * b).max(1)))
             .for_each(|(out, map)| {
-                for (c, out) in out.chunks_exact_mut(positions * LANES).enumerate() {
-                    let (lane0, n) = (c * LANES, LANES.min(b - c * LANES));
-                    for i in 0..self.h {
-                        let row = &mut out[((i + ph) * wp + pw) * LANES..][..self.w * LANES];
-                        for (j, d) in row.chunks_exact_mut(LANES).enumerate() {
-                            copy_lanes(d, &map[(i * self.w + j) * b + lane0..], n);
-                        }
+                for (p, samples) in map.chunks_exact(b.max(1)).enumerate() {
+                    let at = ((p / self.w + ph) * wp + p % self.w + pw) * LANES;
+                    for (c, lanes) in samples.chunks(LANES).enumerate() {
+                        copy_lanes(&mut out[c * positions * LANES + at..], lanes, lanes.len());
                     }
                 }
             });
