@@ -67,6 +67,8 @@ fn out_edges(bip: &Bipartite) -> Vec<Vec<(usize, usize)>> {
 }
 
 /// `z_t (+)= Σ_{s → t} w_st Y_s` row by row for every target: [`EdgePass::forward`].
+/// Each output element of a row is a task of its own, so that a readout (one target,
+/// one row) runs on every thread.
 pub(super) fn forward<T: Real>(
     pass: &EdgePass<'_, T>,
     l: Linear,
@@ -76,16 +78,16 @@ pub(super) fn forward<T: Real>(
 ) {
     let (b, ins) = (pass.batch, in_edges(pass.bip));
     let src = l.inp * b;
-    z.par_chunks_mut(l.out * b).enumerate().for_each(|(i, zr)| {
-        let (t, r) = (i / l.rows, i % l.rows);
+    z.par_chunks_mut(b).enumerate().for_each(|(i, zo)| {
+        let (t, r, o) = (i / (l.rows * l.out), i / l.out % l.rows, i % l.out);
         let term = |e: usize| {
             let (j, s) = ins[t][e];
             (
-                &pass.w[j * pass.wn..][..pass.wn],
+                &pass.w[j * pass.wn + o * l.inp..][..l.inp],
                 &y[(s * l.rows + r) * src..][..src],
             )
         };
-        mix(zr, overwrite, b, (l.inp, l.inp, 1), ins[t].len(), term);
+        mix(zo, overwrite, b, (l.inp, l.inp, 1), ins[t].len(), term);
     });
 }
 
