@@ -67,8 +67,8 @@ fn out_edges(bip: &Bipartite) -> Vec<Vec<(usize, usize)>> {
 }
 
 /// `z_t (+)= Σ_{s → t} w_st Y_s` row by row for every target: [`EdgePass::forward`].
-/// Each output element of a row is a task of its own, so that a readout (one target,
-/// one row) runs on every thread.
+/// A task sums a row, or where all targets have fewer than [`FEW_ROWS`] rows (a readout
+/// has one of one row) four outputs or one, so that every thread has work.
 pub(super) fn forward<T: Real>(
     pass: &EdgePass<'_, T>,
     l: Linear,
@@ -78,18 +78,27 @@ pub(super) fn forward<T: Real>(
 ) {
     let (b, ins) = (pass.batch, in_edges(pass.bip));
     let src = l.inp * b;
-    z.par_chunks_mut(b).enumerate().for_each(|(i, zo)| {
-        let (t, r, o) = (i / (l.rows * l.out), i / l.out % l.rows, i % l.out);
+    let per = match (pass.bip.n_dst() * l.rows < FEW_ROWS, l.out % 4) {
+        (false, _) => l.out,
+        (true, 0) => 4,
+        (true, _) => 1,
+    };
+    z.par_chunks_mut(per * b).enumerate().for_each(|(i, zo)| {
+        let (row, o) = (i * per / l.out, i * per % l.out);
+        let (t, r) = (row / l.rows, row % l.rows);
         let term = |e: usize| {
             let (j, s) = ins[t][e];
             (
-                &pass.w[j * pass.wn + o * l.inp..][..l.inp],
+                &pass.w[j * pass.wn + o * l.inp..][..per * l.inp],
                 &y[(s * l.rows + r) * src..][..src],
             )
         };
         mix(zo, overwrite, b, (l.inp, l.inp, 1), ins[t].len(), term);
     });
 }
+
+/// Rows of all targets below which [`forward`] splits rows into blocks of outputs.
+const FEW_ROWS: usize = 64;
 
 /// `gw_st = Σ_r gz_t,r Y_s,rᵀ` for every lifted edge and, when asked, `gy_s (+)= Σ_{s →
 /// t} w_stᵀ gz_t` row by row for every source: [`EdgePass::backward`].
