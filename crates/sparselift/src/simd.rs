@@ -184,11 +184,6 @@ pub fn sum_lanes<T: Real>(sum: [T; LANES]) -> T {
 pub fn row_products<T: Real>(gw: &mut [T], g: &[T], y: &[T], (out, inp, b): (usize, usize, usize)) {
     let rows = g.len().checked_div(out * b).unwrap_or(0);
     assert!(gw.len() == out * inp && g.len() == rows * out * b && y.len() == rows * inp * b);
-    let bytes = match_target! {
-        "x86_64+avx512f" => 64,
-        "x86_64+avx2" => 32,
-        _ => 16,
-    };
     let maps = RowMaps {
         g,
         y,
@@ -197,7 +192,7 @@ pub fn row_products<T: Real>(gw: &mut [T], g: &[T], y: &[T], (out, inp, b): (usi
         b,
         rows,
     };
-    match bytes / size_of::<T>() {
+    match lanes::<T>() {
         16 => maps.all::<16>(gw),
         8 => maps.all::<8>(gw),
         4 => maps.all::<4>(gw),
@@ -292,6 +287,18 @@ impl<T: Real> RowMaps<'_, T> {
             }
         }
     }
+}
+
+/// The lanes of one vector of `T` in the widest instruction set this CPU runs: 2, 4, 8
+/// or 16, for kernels that pick their register tiles by it.
+#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
+pub fn lanes<T>() -> usize {
+    let bytes = match_target! {
+        "x86_64+avx512f" => 64,
+        "x86_64+avx2" => 32,
+        _ => 16,
+    };
+    (bytes / size_of::<T>()).clamp(2, 16)
 }
 
 /// Rows of [`dot_rows`] computed together: independent accumulator chains that share

@@ -1,7 +1,8 @@
 //! `dsoftmul`: `σ(z_1, z_2) = softmax_rows(z_1) · z_2` for scores `z_1 ∈ R^{L×L}` and
 //! values `z_2 ∈ R^{L×c}`.
 
-use super::maps::{by_chunks, exp_nonpositive, lanes, products, Chunked, Layout, Scratch};
+use super::maps::{by_chunks, exp_nonpositive, products, Chunked, Layout, Scratch};
+use crate::simd::lanes;
 use super::{JointUnit, TokenMaps, Unit};
 use crate::Real;
 use multiversion::multiversion;

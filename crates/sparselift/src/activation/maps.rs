@@ -5,9 +5,9 @@
 //! a plain loop over entries would, so results do not depend on the chunk width, the
 //! instruction set or the thread count.
 
+use crate::simd::lanes;
 use crate::Real;
 use multiversion::multiversion;
-use multiversion::target::match_target;
 use rayon::prelude::*;
 use std::any::TypeId;
 
@@ -150,18 +150,6 @@ fn copy<T: Real, const W: usize>(d: &mut [T], s: &[T]) {
     *d = s[..W].try_into().unwrap();
 }
 
-/// Samples per chunk: the lanes of one vector of `T` in this instruction set, so that a
-/// chunk's entry is one vector for [`products`]: 2, 4, 8 or 16.
-#[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
-pub(super) fn lanes<T>() -> usize {
-    let bytes = match_target! {
-        "x86_64+avx512f" => 64,
-        "x86_64+avx2" => 32,
-        _ => 16,
-    };
-    (bytes / size_of::<T>()).clamp(2, 16)
-}
-
 /// Computes token maps chunk by chunk in parallel: `compute(f, c, w, chunk, work)` fills
 /// chunk `c` (of `w` lanes, as [`Chunked`]) of the maps of fiber vertex `f` (those of
 /// `outs[0]`, then `outs[1]`, …, `numels[o]` entries each, every scalar written), with
@@ -228,11 +216,6 @@ pub(super) fn products<T: Real>(
 ) {
     let m = out.len().checked_div(n * b).unwrap_or(0);
     assert!(xl.end((m, depth), b) <= x.len() && yl.end((depth, n), b) <= y.len());
-    let bytes = match_target! {
-        "x86_64+avx512f" => 64,
-        "x86_64+avx2" => 32,
-        _ => 16,
-    };
     let maps = Maps {
         n,
         depth,
@@ -243,7 +226,7 @@ pub(super) fn products<T: Real>(
         yl,
         scale,
     };
-    match bytes / size_of::<T>() {
+    match lanes::<T>() {
         16 => maps.sweep::<16>(out, m),
         8 => maps.sweep::<8>(out, m),
         4 => maps.sweep::<4>(out, m),
