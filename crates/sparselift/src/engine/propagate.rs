@@ -194,8 +194,9 @@ impl<T: Real> EdgePass<'_, T> {
                             let (j, s) = edges[k];
                             (self.wt(j), &y[s * sb..][..sb])
                         };
+                        let (count, mut finish) = (edges.len(), finish(t));
                         self.kernel
-                            .forward_target(edges.len(), edge, zt, b, overwrite);
+                            .forward_target(count, edge, zt, (b, overwrite), &mut finish);
                     } else {
                         if overwrite {
                             zt.fill(T::zero());
@@ -203,8 +204,8 @@ impl<T: Real> EdgePass<'_, T> {
                         in_edges(self.bip, t, |j, s| {
                             self.kernel.forward(self.wt(j), &y[s * sb..][..sb], zt, b)
                         });
+                        finish(t).tile(zt, &[]);
                     }
-                    finish(t).tile(zt, &[]);
                 }
             });
     }

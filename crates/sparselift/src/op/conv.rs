@@ -1,6 +1,7 @@
 //! `conv`: same-padding convolution of a channel map with an odd-sized kernel.
 
 use super::{axpy, dot, EdgeOp, Ends, ShapeError};
+use crate::simd::{Finish, Keep};
 use crate::Real;
 
 /// Same-padding 2-D cross-correlation of an `h × w` map with a `kh × kw` kernel (1-D maps
@@ -91,10 +92,10 @@ impl EdgeOp for Conv {
         count: usize,
         edge: impl Fn(usize) -> (&'a [T], &'a [T]),
         z: &mut [T],
-        b: usize,
-        overwrite: bool,
+        (b, overwrite): (usize, bool),
+        finish: &mut impl Finish<T>,
     ) {
-        self.correlate_lanes(count, edge, z, b, (false, overwrite))
+        self.correlate_lanes(count, edge, z, b, (false, overwrite), finish)
     }
     fn backward_input_source<'a, T: Real + 'a>(
         &self,
@@ -104,7 +105,7 @@ impl EdgeOp for Conv {
         b: usize,
         overwrite: bool,
     ) {
-        self.correlate_lanes(count, edge, gy, b, (true, overwrite))
+        self.correlate_lanes(count, edge, gy, b, (true, overwrite), &mut Keep)
     }
     fn weight_grad_fast<T: Real>(&self, gz: &[T], y: &[T], gw: &mut [T], b: usize) {
         self.weight_grad_lanes(gz, y, gw, b)

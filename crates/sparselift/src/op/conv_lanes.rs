@@ -17,7 +17,7 @@
 //! for a GEMM would move nine times the data this path reads.
 
 use super::Conv;
-use crate::simd::LANES;
+use crate::simd::{Finish, LANES};
 use crate::Real;
 use multiversion::multiversion;
 use multiversion::target::match_target;
@@ -64,7 +64,9 @@ impl Conv {
     /// `z[p] += Σ_e Σ_t w_e[t] x_e[p + shift(t)]` over the `count` edges `edge(e) = (w_e,
     /// x_e)`, the `x_e` in lanes ([`Conv::pad_lanes`]); `transpose` runs the kernel
     /// flipped (the input gradient, where the `x_e` are the targets' `∂L/∂z`); with
-    /// `overwrite`, `z =`: the sums start from zero instead of from `z`.
+    /// `overwrite`, `z =`: the sums start from zero instead of from `z`. `finish` maps
+    /// each chunk of sums before it is stored, so that an activation costs no pass of its
+    /// own over `z`.
     pub(super) fn correlate_lanes<'a, T: Real + 'a>(
         &self,
         count: usize,
@@ -72,6 +74,7 @@ impl Conv {
         z: &mut [T],
         b: usize,
         (transpose, overwrite): (bool, bool),
+        finish: &mut impl Finish<T>,
     ) {
         let taps = self.kh * self.kw;
         let (positions, wp) = self.padded();
@@ -105,10 +108,16 @@ impl Conv {
                     &mut acc,
                 );
             }
-            for (p, a) in acc.chunks_exact(LANES).enumerate() {
+            if n == LANES {
+                finish.tile(&mut acc, &[]);
+            }
+            for (p, a) in acc.chunks_exact_mut(LANES).enumerate() {
                 match n {
                     LANES => z[p * b + lane0..][..LANES].copy_from_slice(a),
-                    _ => z[p * b + lane0..][..n].copy_from_slice(&a[..n]),
+                    _ => {
+                        finish.tile(&mut a[..n], &[]);
+                        z[p * b + lane0..][..n].copy_from_slice(&a[..n]);
+                    }
                 }
             }
         }

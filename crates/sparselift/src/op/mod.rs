@@ -184,15 +184,17 @@ pub trait EdgeOp {
     }
     /// `z += Σ_j M(w_j, y_j)` over the `count` lifted edges into one target, `edge(j) =
     /// (w_j, y_j)` with `y_j` in the [`EdgeOp::fast_layout`], in order of `j`; with
-    /// `overwrite`, `z =`. By default [`EdgeOp::forward`] edge by edge; an op with a fast
-    /// path sums a whole target at once, bit for bit the same.
+    /// `overwrite`, `z =`; then `finish` (an elementwise map such as the target's
+    /// activation) on the finished sums. By default [`EdgeOp::forward`] edge by edge and
+    /// `finish` on all of `z`; an op with a fast path sums a whole target at once, bit for
+    /// bit the same.
     fn forward_target<'a, T: Real + 'a>(
         &self,
         count: usize,
         edge: impl Fn(usize) -> (&'a [T], &'a [T]),
         z: &mut [T],
-        b: usize,
-        overwrite: bool,
+        (b, overwrite): (usize, bool),
+        finish: &mut impl Finish<T>,
     ) {
         if overwrite {
             z.fill(T::zero());
@@ -200,7 +202,8 @@ pub trait EdgeOp {
         (0..count).for_each(|j| {
             let (w, y) = edge(j);
             self.forward(w, y, z, b)
-        })
+        });
+        finish.tile(z, &[]);
     }
     /// `gy += Σ_j Mᵀ(w_j, gz_j)` over the `count` lifted edges out of one source,
     /// `edge(j) = (w_j, gz_j)` with `gz_j` in the [`EdgeOp::fast_layout`], in order of
@@ -338,10 +341,10 @@ impl Kernel {
         count: usize,
         edge: impl Fn(usize) -> (&'a [T], &'a [T]),
         z: &mut [T],
-        b: usize,
-        overwrite: bool,
+        batch: (usize, bool),
+        finish: &mut impl Finish<T>,
     ) {
-        with_op!(self, op => op.forward_target(count, edge, z, b, overwrite))
+        with_op!(self, op => op.forward_target(count, edge, z, batch, finish))
     }
 
     /// See [`EdgeOp::backward_input_source`].
@@ -362,4 +365,4 @@ impl Kernel {
     }
 }
 
-use crate::simd::{axpy, axpy_rows, dot};
+use crate::simd::{axpy, axpy_rows, dot, Finish};

@@ -1,6 +1,7 @@
 //! `token_mix`: `M(w, y) = w y` along the first (token) axis, `w ∈ R^{L×L}`.
 
 use super::{axpy, axpy_rows, dot, EdgeOp, Ends, ShapeError};
+use crate::simd::Finish;
 use crate::Real;
 
 /// `z[l][c] += Σ_l' w[l][l'] y[l'][c]` for `L` tokens of `rest` channels each.
@@ -52,8 +53,8 @@ impl EdgeOp for TokenMix {
         count: usize,
         edge: impl Fn(usize) -> (&'a [T], &'a [T]),
         z: &mut [T],
-        b: usize,
-        overwrite: bool,
+        (b, overwrite): (usize, bool),
+        finish: &mut impl Finish<T>,
     ) {
         if overwrite {
             z.fill(T::zero());
@@ -66,6 +67,7 @@ impl EdgeOp for TokenMix {
                 (w[l * tokens + m], &y[m * row..][..row])
             });
         }
+        finish.tile(z, &[]);
     }
     /// As [`TokenMix::forward_target`], with `wᵀ`.
     fn backward_input_source<'a, T: Real + 'a>(

@@ -68,7 +68,7 @@ fn out_edges(bip: &Bipartite) -> Vec<Vec<(usize, usize)>> {
 
 /// `z_t (+)= Σ_{s → t} w_st Y_s` row by row for every target: [`EdgePass::forward`].
 /// A task sums a row, or where all targets have fewer than [`FEW_ROWS`] rows (a readout
-/// has one of one row) four outputs or one, so that every thread has work.
+/// has one of one row) four outputs, two or one, so that every thread has work.
 pub(super) fn forward<T: Real>(
     pass: &EdgePass<'_, T>,
     l: Linear,
@@ -81,6 +81,7 @@ pub(super) fn forward<T: Real>(
     let per = match (pass.bip.n_dst() * l.rows < FEW_ROWS, l.out % 4) {
         (false, _) => l.out,
         (true, 0) => 4,
+        (true, 2) => 2,
         (true, _) => 1,
     };
     z.par_chunks_mut(per * b).enumerate().for_each(|(i, zo)| {
@@ -169,9 +170,10 @@ fn weight_grads<T: Real>(pass: &EdgePass<'_, T>, l: Linear, gz: &[T], y: &[T], g
 /// `out_p (+)= Σ_e Σ_q w_e[p·ps + q·qs] · rows_e[q]` for the `out.len() / b` batch
 /// vectors `out_p`, `term(e) = (w_e, rows_e)` and `depth` rows `rows_e[q]` of `b`
 /// scalars each, `(depth, ps, qs)` = `shape`. Per element the sum runs over `e`, then
-/// `q`, in order. A tile of 4 outputs × 16 samples keeps eight AVX2 registers of
-/// independent sums, which hides the latency of the adds, and each row loaded serves
-/// four outputs; what is left runs in narrower tiles.
+/// `q`, in order. A tile of 4 outputs × 16 samples (or 2 × 32, or 1 × 64, for the
+/// outputs left over) keeps eight AVX2 registers of independent sums, which hides the
+/// latency of the adds, and each row loaded serves every output of the tile; the
+/// samples left over run in narrower tiles.
 #[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
 fn mix<'a, T: Real + 'a>(
     out: &mut [T],
@@ -182,49 +184,73 @@ fn mix<'a, T: Real + 'a>(
     term: impl Fn(usize) -> (&'a [T], &'a [T]),
 ) {
     let outputs = out.len() / b;
-    let full = outputs - outputs % 4;
     let tile = (b, overwrite, shape, terms);
-    for p in (0..full).step_by(4) {
-        tiles::<T, 4, 16>(out, p, 0, tile, &term);
-        tiles::<T, 4, 1>(out, p, b - b % 16, tile, &term);
-    }
-    for p in full..outputs {
-        tiles::<T, 1, 16>(out, p, 0, tile, &term);
-        tiles::<T, 1, 1>(out, p, b - b % 16, tile, &term);
+    let mut p = 0;
+    while p < outputs {
+        p += match outputs - p {
+            4.. => by_samples::<T, 4, 1>(out, p, tile, &term),
+            2 | 3 => by_samples::<T, 2, 2>(out, p, tile, &term),
+            _ => by_samples::<T, 1, 4>(out, p, tile, &term),
+        };
     }
 }
 
-/// The tiles of `P` outputs from `p` and `W` samples of [`mix`] from sample `start` on,
-/// as far as they fit.
+/// The `P` outputs from `p` of [`mix`]: tiles of `C` blocks of 16 samples, then of one
+/// block, then of one sample; returns `P`.
 #[inline(always)]
-fn tiles<'a, T: Real + 'a, const P: usize, const W: usize>(
+fn by_samples<'a, T: Real + 'a, const P: usize, const C: usize>(
+    out: &mut [T],
+    p: usize,
+    tile: (usize, bool, (usize, usize, usize), usize),
+    term: &impl Fn(usize) -> (&'a [T], &'a [T]),
+) -> usize {
+    let b = tile.0;
+    tiles::<T, P, C, 16>(out, p, 0, tile, term);
+    if C > 1 {
+        tiles::<T, P, 1, 16>(out, p, b - b % (C * 16), tile, term);
+    }
+    tiles::<T, P, 1, 1>(out, p, b - b % 16, tile, term);
+    P
+}
+
+/// The tiles of `P` outputs from `p` and `C` blocks of `W` samples of [`mix`] from
+/// sample `start` on, as far as they fit. Blocks of at most 16 samples: the compiler
+/// vectorises those, where one wider array would run as scalars.
+#[inline(always)]
+fn tiles<'a, T: Real + 'a, const P: usize, const C: usize, const W: usize>(
     out: &mut [T],
     p: usize,
     start: usize,
     (b, overwrite, (depth, ps, qs), terms): (usize, bool, (usize, usize, usize), usize),
     term: &impl Fn(usize) -> (&'a [T], &'a [T]),
 ) {
-    for s in (start..b - b % W).step_by(W) {
-        let mut acc = [[T::zero(); W]; P];
+    for s in (start..b - b % (C * W)).step_by(C * W) {
+        let mut acc = [[[T::zero(); W]; C]; P];
         if !overwrite {
             for (i, acc) in acc.iter_mut().enumerate() {
-                acc.copy_from_slice(&out[(p + i) * b + s..][..W]);
+                for (c, acc) in acc.iter_mut().enumerate() {
+                    acc.copy_from_slice(&out[(p + i) * b + s + c * W..][..W]);
+                }
             }
         }
         for e in 0..terms {
             let (w, rows) = term(e);
             for q in 0..depth {
-                let row = &rows[q * b + s..][..W];
+                let row = &rows[q * b + s..][..C * W];
                 for (i, acc) in acc.iter_mut().enumerate() {
                     let wt = w[(p + i) * ps + q * qs];
-                    for l in 0..W {
-                        acc[l] += wt * row[l];
+                    for (c, acc) in acc.iter_mut().enumerate() {
+                        for l in 0..W {
+                            acc[l] += wt * row[c * W + l];
+                        }
                     }
                 }
             }
         }
         for (i, acc) in acc.iter().enumerate() {
-            out[(p + i) * b + s..][..W].copy_from_slice(acc);
+            for (c, acc) in acc.iter().enumerate() {
+                out[(p + i) * b + s + c * W..][..W].copy_from_slice(acc);
+            }
         }
     }
 }
