@@ -170,9 +170,10 @@ pub fn sum_lanes<T: Real>(sum: [T; LANES]) -> T {
     reduce(sum, &[], &[])
 }
 
-/// `gw_ok = Σ_r Σ_s g_r,o,s · y_r,k,s` for the `out × inp` matrix `gw`, `g` and `y` maps of
-/// `rows` rows of `out` and `inp` batch vectors of `b` samples: the weight gradient of a
-/// `linear` edge on token maps. Each entry sums [`LANES`] lanes of whole chunks of samples
+/// `gw_ok = Σ_r Σ_s g_o,r,s · y_k,r,s` for the `out × inp` matrix `gw`, `g` and `y` maps of
+/// `out` and `inp` entries of `rows` batch vectors of `b` samples each (entry-major, so
+/// that every tile of either is one contiguous run): the weight gradient of a `linear`
+/// edge on token maps. Each entry sums [`LANES`] lanes of whole chunks of samples
 /// over the rows and chunks in order, reduced as [`sum_lanes`] does, then adds the
 /// samples past the last whole chunk in order: the same bits whatever the instruction set.
 /// A tile of 4 × 2 entries of one vector stays in registers over all rows, so each loaded
@@ -239,7 +240,7 @@ impl<T: Real> RowMaps<'_, T> {
         let RowMaps {
             g,
             y,
-            out,
+            out: _,
             inp,
             b,
             rows,
@@ -247,8 +248,8 @@ impl<T: Real> RowMaps<'_, T> {
         let full = b - b % LANES;
         let mut lanes = [[[T::zero(); LANES]; NK]; MO];
         for v in (0..LANES).step_by(V) {
-            // SAFETY: `row_products` asserted that `g` holds `rows` rows of `out` batch
-            // vectors and `y` of `inp`; every load is of entries `o + i < out`, `k + c <
+            // SAFETY: `row_products` asserted that `g` holds `out` entries of `rows` batch
+            // vectors and `y` `inp` entries; every load is of entries `o + i < out`, `k + c <
             // inp`, rows `r < rows`, samples `s + v + V ≤ full ≤ b`.
             let load =
                 |map: &[T], at: usize| unsafe { map.as_ptr().add(at).cast::<[T; V]>().read() };
@@ -256,9 +257,9 @@ impl<T: Real> RowMaps<'_, T> {
             for r in 0..rows {
                 for s in (0..full).step_by(LANES) {
                     let ys: [[T; V]; NK] =
-                        std::array::from_fn(|c| load(y, (r * inp + k + c) * b + s + v));
+                        std::array::from_fn(|c| load(y, ((k + c) * rows + r) * b + s + v));
                     for (i, acc) in acc.iter_mut().enumerate() {
-                        let gv = load(g, (r * out + o + i) * b + s + v);
+                        let gv = load(g, ((o + i) * rows + r) * b + s + v);
                         for (acc, yv) in acc.iter_mut().zip(&ys) {
                             for l in 0..V {
                                 acc[l] += gv[l] * yv[l];
@@ -277,8 +278,8 @@ impl<T: Real> RowMaps<'_, T> {
             for (c, &lanes) in lanes.iter().enumerate() {
                 let mut tail = T::zero();
                 for r in (0..rows).filter(|_| full < b) {
-                    let gr = &g[(r * out + o + i) * b..][full..b];
-                    let yr = &y[(r * inp + k + c) * b..][full..b];
+                    let gr = &g[((o + i) * rows + r) * b..][full..b];
+                    let yr = &y[((k + c) * rows + r) * b..][full..b];
                     for (&a, &x) in gr.iter().zip(yr) {
                         tail += a * x;
                     }

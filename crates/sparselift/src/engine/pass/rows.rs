@@ -68,7 +68,7 @@ fn out_edges(bip: &Bipartite) -> Vec<Vec<(usize, usize)>> {
 
 /// `z_t (+)= Σ_{s → t} w_st Y_s` row by row for every target: [`EdgePass::forward`].
 /// A task sums a row, or where all targets have fewer than [`FEW_ROWS`] rows (a readout
-/// has one of one row) four outputs, two or one, so that every thread has work.
+/// has one of one row) four outputs or one, so that every thread has work.
 pub(super) fn forward<T: Real>(
     pass: &EdgePass<'_, T>,
     l: Linear,
@@ -81,7 +81,6 @@ pub(super) fn forward<T: Real>(
     let per = match (pass.bip.n_dst() * l.rows < FEW_ROWS, l.out % 4) {
         (false, _) => l.out,
         (true, 0) => 4,
-        (true, 2) => 2,
         (true, _) => 1,
     };
     z.par_chunks_mut(per * b).enumerate().for_each(|(i, zo)| {
@@ -136,6 +135,8 @@ const ROW_BLOCK: usize = 16;
 /// `gw_st = Σ_r gz_t,r Y_s,rᵀ` for every lifted edge `s → t`: each weight's sum over the
 /// rows and samples split by blocks of [`ROW_BLOCK`] rows computed in parallel, then
 /// added up block by block in order, so the result is independent of the thread count.
+/// A task first copies its blocks entry by entry ([`by_entry`]), so that each tile of
+/// [`simd::row_products`] reads contiguous runs instead of one short run per row.
 fn weight_grads<T: Real>(pass: &EdgePass<'_, T>, l: Linear, gz: &[T], y: &[T], gw: &mut [T]) {
     let b = pass.batch;
     let (src, dst) = (l.inp * b, l.out * b);
@@ -144,20 +145,25 @@ fn weight_grads<T: Real>(pass: &EdgePass<'_, T>, l: Linear, gz: &[T], y: &[T], g
     let tasks = edges.len() * blocks;
     let partial: Vec<Vec<T>> = (0..tasks)
         .into_par_iter()
-        .map(|task| {
-            let (j, r0) = (task / blocks, task % blocks * ROW_BLOCK);
-            let t = edges[j].1;
-            let s = match pass.bip.csr() {
-                Some((_, srcs)) => srcs[j] as usize,
-                None => j % pass.bip.n_src(),
-            };
-            let rows = ROW_BLOCK.min(l.rows - r0);
-            let g = &gz[(t * l.rows + r0) * dst..][..rows * dst];
-            let ys = &y[(s * l.rows + r0) * src..][..rows * src];
-            let mut gw = vec![T::zero(); l.out * l.inp];
-            simd::row_products(&mut gw, g, ys, (l.out, l.inp, b));
-            gw
-        })
+        .map_init(
+            || (Vec::new(), Vec::new()),
+            |(gp, yp), task| {
+                let (j, r0) = (task / blocks, task % blocks * ROW_BLOCK);
+                let t = edges[j].1;
+                let s = match pass.bip.csr() {
+                    Some((_, srcs)) => srcs[j] as usize,
+                    None => j % pass.bip.n_src(),
+                };
+                let rows = ROW_BLOCK.min(l.rows - r0);
+                let g = &gz[(t * l.rows + r0) * dst..][..rows * dst];
+                let ys = &y[(s * l.rows + r0) * src..][..rows * src];
+                by_entry(g, (rows, l.out, b), gp);
+                by_entry(ys, (rows, l.inp, b), yp);
+                let mut gw = vec![T::zero(); l.out * l.inp];
+                simd::row_products(&mut gw, gp, yp, (l.out, l.inp, b));
+                gw
+            },
+        )
         .collect();
     gw.par_chunks_mut(pass.wn).enumerate().for_each(|(j, gw)| {
         gw.copy_from_slice(&partial[j * blocks]);
@@ -165,6 +171,17 @@ fn weight_grads<T: Real>(pass: &EdgePass<'_, T>, l: Linear, gz: &[T], y: &[T], g
             gw.iter_mut().zip(p).for_each(|(w, &p)| *w += p);
         }
     });
+}
+
+/// `maps`, `rows` rows of `entries` batch vectors of `b` samples, into `out` entry by
+/// entry: `out[e][r] = maps[r][e]`. `out` keeps its allocation from call to call.
+fn by_entry<T: Real>(maps: &[T], (rows, entries, b): (usize, usize, usize), out: &mut Vec<T>) {
+    out.clear();
+    for e in 0..entries {
+        for r in 0..rows {
+            out.extend_from_slice(&maps[(r * entries + e) * b..][..b]);
+        }
+    }
 }
 
 /// `out_p (+)= Σ_e Σ_q w_e[p·ps + q·qs] · rows_e[q]` for the `out.len() / b` batch
