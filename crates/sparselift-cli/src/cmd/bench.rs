@@ -114,7 +114,7 @@ fn cnn(quick: bool, json: bool) -> anyhow::Result<()> {
     }
     let mut results = Vec::new();
     for config in sparselift::bench::cnn_configs(quick) {
-        for r in sparselift::bench::measure_cnn(config, limit, 3, !quick)? {
+        for r in sparselift::bench::measure_cnn(config, limit, 5, !quick)? {
             if !json {
                 println!(
                     "{:>5} {:>8} {:>4} {:>5} {:<9} {:>10.2} {:>9.2} {:>6.1}%",

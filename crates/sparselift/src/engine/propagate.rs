@@ -100,7 +100,9 @@ fn write_bias_grad<T: Real>(gb: BiasGrad<'_, T>, s: usize, finish: &impl Finish<
     }
 }
 
-/// Targets per parallel task: enough work to amortise scheduling.
+/// Targets per parallel task: enough work to amortise scheduling. The work of an item is
+/// its multiply-adds: its scalars times its edges times the op's fan-in (the taps of a
+/// `conv` kernel), so that a layer of few maps still splits over the threads.
 fn grain(work_per_item: usize) -> usize {
     (1 << 17) / work_per_item.max(1) + 1
 }
@@ -121,6 +123,11 @@ impl<T: Real> EdgePass<'_, T> {
             Kernel::Scalar(_) => self.bip.csc(),
             Kernel::Identity(_) | Kernel::Linear(_) | Kernel::TokenMix(_) | Kernel::Conv(_) => None,
         }
+    }
+
+    /// Lifted edges per target, on average (at least one).
+    fn edges_per_target(&self) -> usize {
+        (self.bip.num_edges() / self.bip.n_dst().max(1)).max(1)
     }
 
     fn wt(&self, j: usize) -> &[T] {
@@ -173,7 +180,7 @@ impl<T: Real> EdgePass<'_, T> {
             self.dst_numel * self.batch,
             self.batch,
         );
-        let work = db * (self.bip.num_edges() / self.bip.n_dst().max(1)).max(1);
+        let work = db * self.edges_per_target() * self.kernel.fan_in();
         let (y, sb) = self.lay_out(y, self.src_numel, laid_y).unwrap_or((y, sb));
         z.par_chunks_mut(db)
             .with_min_len(grain(work))
@@ -392,6 +399,7 @@ impl<T: Real> EdgePass<'_, T> {
         }
         let (sb, b) = (self.src_numel * self.batch, self.batch);
         let work = sb * (self.bip.num_edges() / self.bip.n_src().max(1)).max(1);
+        let work = work * self.kernel.fan_in();
         gy.par_chunks_mut(sb)
             .with_min_len(grain(work))
             .enumerate()
@@ -458,8 +466,7 @@ impl<T: Real> EdgePass<'_, T> {
             return dense::weight_grad(g, gz, y, gw);
         }
         let (b, wn) = (self.batch, self.wn);
-        let per_target = db * (self.bip.num_edges() / self.bip.n_dst().max(1)).max(1);
-        let chunk = grain(per_target);
+        let chunk = grain(db * self.edges_per_target() * self.kernel.fan_in());
         split_by_targets(self.bip, gw, wn, chunk)
             .into_par_iter()
             .for_each(|(t0, g)| {
