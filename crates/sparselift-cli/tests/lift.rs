@@ -134,8 +134,8 @@ fn dot_and_save_write_their_files() {
     let spec = sparselift::lift::LiftSpec::new(4, sparselift::lift::Sampler::KLift(2)).seed(9);
     assert_eq!(loaded, spec.sample(&mlp).unwrap());
 
-    // A large lift falls back to the base module.
-    let out = sparselift(&["lift", module, "--size", "1000", "--dot", dot_s]);
+    // A large lift falls back to the base module (replacing the drawing needs --force).
+    let out = sparselift(&["lift", module, "--size", "1000", "--dot", dot_s, "--force"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = std::fs::read_to_string(&dot).unwrap();
     assert!(

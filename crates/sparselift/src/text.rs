@@ -11,6 +11,13 @@ use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::str::FromStr;
 
+/// The first key of a `key=value` list that occurs more than once, if any: a repeated
+/// key is refused rather than the last (or first) silently winning.
+pub fn repeated<'a>(mut keys: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let mut seen = std::collections::HashSet::new();
+    keys.find(|k| !seen.insert(*k))
+}
+
 /// The text of `value`, if it reads back as `value`.
 fn checked<T: Display + FromStr + PartialEq>(value: &T) -> Result<String, String> {
     let text = value.to_string();

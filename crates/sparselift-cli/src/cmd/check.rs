@@ -6,7 +6,6 @@
 //! With `--svg FILE`, it also draws the module (`sparselift::report::dag`) into `FILE`,
 //! which must not exist yet unless `--force` is given.
 
-use crate::user_bail;
 use sparselift::module::{Module, Role};
 use std::path::PathBuf;
 
@@ -27,12 +26,7 @@ pub struct Args {
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(svg) = &args.svg {
-        if !args.force && svg.exists() {
-            user_bail!(
-                "{} already exists; use --force to replace it, or choose another file",
-                svg.display()
-            );
-        }
+        super::paths::output_file("--svg", svg, args.force)?;
     }
     let module = Module::load(&args.module)?;
     let path = args.module.display().to_string();

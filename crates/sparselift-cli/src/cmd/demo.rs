@@ -15,8 +15,8 @@ pub struct Args {
     /// Output directory.
     #[arg(long, default_value = "runs/demo")]
     out: PathBuf,
-    /// Runs in parallel (default: one per core).
-    #[arg(long)]
+    /// Runs in parallel (default: one per core), from 1 to 1024.
+    #[arg(long, value_parser = super::parse_jobs)]
     jobs: Option<usize>,
     /// Continue an interrupted demo instead of starting over.
     #[arg(long)]
@@ -25,6 +25,7 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    super::paths::output_dir("--out", &args.out)?;
     let exp = Experiment::from_toml(DEMO, "demo.toml (built in)")?;
     if !args.resume && args.out.join("runs.jsonl").exists() {
         // A finished demo is rerun from scratch: it is cheap, and the table must match the

@@ -14,6 +14,7 @@ use sparselift::lift::{dot, save_lift, LiftSpec, Sampler};
 use sparselift::zoo;
 use std::path::PathBuf;
 
+use super::paths;
 use crate::user_bail;
 
 /// Largest lift that `--dot` draws vertex by vertex; larger lifts draw the base module.
@@ -61,10 +62,19 @@ pub struct Args {
     #[arg(long, default_value_t = 256, requires = "plan",
           value_parser = clap::value_parser!(u32).range(1..=1 << 20))]
     pub batch: u32,
+    /// Replace the --dot and --save files if they exist.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if let Some(path) = &args.dot {
+        paths::output_file("--dot", path, args.force)?;
+    }
+    if let Some(path) = &args.save {
+        paths::output_file("--save", path, args.force)?;
+    }
     let module = zoo::resolve(&args.module)?;
     let spec = lift_spec(&args)?;
     let lift = spec.sample(&module)?;

@@ -19,6 +19,7 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    super::paths::output_dir("--out", &args.out)?;
     let first = stored_experiment(&args.dirs[0])?;
     for d in &args.dirs[1..] {
         if stored_experiment(d)? != first {

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod eval;
 pub mod lift;
 pub mod merge;
+pub mod paths;
 pub mod report;
 pub mod sweep;
 pub mod train;
@@ -61,4 +62,21 @@ impl std::error::Error for UserError {}
 #[macro_export]
 macro_rules! user_bail {
     ($($t:tt)*) => { return Err(anyhow::Error::new($crate::cmd::UserError(format!($($t)*)))) };
+}
+
+/// Most runs `--jobs` may ask for. Each job is a thread running whole trainings with its
+/// own buffers, so jobs beyond the machine's cores only add memory; the bound keeps a typo
+/// (`--jobs 1000000`) from starting a million threads, while staying far above any
+/// machine's core count.
+pub const MAX_JOBS: usize = 1024;
+
+/// Parses `--jobs`: a whole number from 1 to [`MAX_JOBS`].
+pub fn parse_jobs(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_JOBS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "expected a whole number from 1 to {MAX_JOBS} (runs in parallel; more than the \
+             machine's cores only costs memory)"
+        )),
+    }
 }

@@ -16,8 +16,8 @@ pub struct Args {
     /// Output directory: runs.jsonl, the report and its plots.
     #[arg(long)]
     out: PathBuf,
-    /// Runs in parallel (default: one per core).
-    #[arg(long)]
+    /// Runs in parallel (default: one per core), from 1 to 1024.
+    #[arg(long, value_parser = super::parse_jobs)]
     jobs: Option<usize>,
     /// Continue an interrupted sweep, skipping finished runs.
     #[arg(long)]
@@ -40,6 +40,7 @@ fn parse_shard(s: &str) -> anyhow::Result<(usize, usize)> {
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    super::paths::output_dir("--out", &args.out)?;
     let exp = Experiment::load(&args.experiment)?;
     let opts = SweepOptions {
         jobs: args

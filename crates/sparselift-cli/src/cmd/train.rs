@@ -9,7 +9,7 @@
 //! sparselift train --resume runs/digits
 //! ```
 
-use super::print_stdout;
+use super::{paths, print_stdout};
 use crate::user_bail;
 use indicatif::{ProgressBar, ProgressStyle};
 use sparselift::lift::Sampler;
@@ -17,7 +17,7 @@ use sparselift::real::Precision;
 use sparselift::run::{resume, train, Progress, RunOptions, RunOutcome, RunSpec};
 use sparselift::train::MethodConfig;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `sparselift train`.
 #[derive(clap::Args)]
@@ -66,18 +66,98 @@ pub struct Args {
     /// Floating-point precision: f32 or f64.
     #[arg(long, default_value = "f32")]
     precision: Precision,
-    /// Directory for checkpoint.safetensors, trajectory.jsonl and result.json.
+    /// Directory for checkpoint.safetensors, trajectory.jsonl and result.json (created
+    /// if missing; a directory holding a run is refused unless --force).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Replace the run in --out if there is one (its files are removed before the new
+    /// run starts).
+    #[arg(long, requires = "out")]
+    force: bool,
     /// Steps between checkpoints.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, value_parser = parse_steps)]
     checkpoint_every: u64,
-    /// Continue the run checkpointed in this directory.
-    #[arg(long, conflicts_with = "module")]
+    /// Continue the run checkpointed in this directory, with the settings stored in its
+    /// checkpoint: only --out, --force, --checkpoint-every and --json may be given with it
+    /// (a setting of the run itself is refused rather than ignored).
+    #[arg(long, conflicts_with_all = RUN_SETTINGS)]
     resume: Option<PathBuf>,
     /// Print the result as one JSON object on the last line.
     #[arg(long)]
     json: bool,
+}
+
+/// The flags that define a run; a resumed run keeps the ones stored in its checkpoint.
+const RUN_SETTINGS: [&str; 14] = [
+    "module",
+    "data",
+    "size",
+    "sampler",
+    "edges",
+    "fibers",
+    "seed",
+    "method",
+    "epochs",
+    "time",
+    "target_loss",
+    "test_fraction",
+    "standardize",
+    "precision",
+];
+
+/// Parses `--checkpoint-every`: a whole number of steps, at least 1.
+fn parse_steps(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err("expected a whole number of steps, at least 1".into()),
+    }
+}
+
+/// The file a run writes first and `--resume` reads.
+const CHECKPOINT: &str = "checkpoint.safetensors";
+
+/// The files of a run in its directory.
+const RUN_FILES: [&str; 3] = [CHECKPOINT, "trajectory.jsonl", "result.json"];
+
+/// Checks `--out` and `--resume` before anything is computed; with `--force`, removes the
+/// files of the run `--out` holds, so that none of them outlives the run replacing it.
+fn check_paths(args: &Args) -> anyhow::Result<()> {
+    if let Some(dir) = &args.resume {
+        paths::run_dir("--resume", dir, CHECKPOINT)?;
+    }
+    let Some(out) = &args.out else { return Ok(()) };
+    paths::output_dir("--out", out)?;
+    if args.resume.as_ref().is_some_and(|r| same_dir(r, out)) {
+        return Ok(());
+    }
+    let held: Vec<&str> = RUN_FILES
+        .into_iter()
+        .filter(|f| out.join(f).exists())
+        .collect();
+    if held.is_empty() {
+        return Ok(());
+    }
+    if !args.force {
+        user_bail!(
+            "--out {}: the directory already holds a run ({}); continue it with --resume {0}, \
+             replace it with --force, or choose another directory",
+            out.display(),
+            held.join(", ")
+        )
+    }
+    for f in held {
+        let path = out.join(f);
+        std::fs::remove_file(&path).map_err(|e| sparselift::Error::io(path, e))?;
+    }
+    Ok(())
+}
+
+/// True when `a` and `b` name the same existing directory.
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 fn pairs(items: &[String], what: &str) -> anyhow::Result<Vec<(String, String)>> {
@@ -140,8 +220,19 @@ impl Args {
     }
 }
 
+/// What the command does: a new run, or the continuation of a checkpointed one.
+enum Job<'a> {
+    Start(Box<RunSpec>),
+    Resume(&'a Path),
+}
+
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    let job = match &args.resume {
+        Some(dir) => Job::Resume(dir),
+        None => Job::Start(Box::new(args.spec()?)),
+    };
+    check_paths(&args)?;
     let bar = if std::io::stderr().is_terminal() {
         ProgressBar::new_spinner()
     } else {
@@ -163,9 +254,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         progress: Some(&mut show),
         progress_every: 1,
     };
-    let outcome = match &args.resume {
-        Some(dir) => resume(dir, &mut opts)?,
-        None => train(&args.spec()?, &mut opts)?,
+    let outcome = match job {
+        Job::Start(spec) => train(&spec, &mut opts)?,
+        Job::Resume(dir) => resume(dir, &mut opts)?,
     };
     bar.finish_and_clear();
     print_stdout(&summary(&outcome, args.json))

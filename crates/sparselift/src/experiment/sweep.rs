@@ -128,6 +128,8 @@ pub fn sweep(
         ran: keys.len(),
     };
     let store = RunStore::open(dir)?;
+    // A worker per run at most: more would only wait for an empty queue.
+    let jobs = opts.jobs.clamp(1, keys.len().max(1));
     let queue = Mutex::new(keys.into_iter());
     let finished = Mutex::new(counts.skipped);
     let failure: Mutex<Option<Error>> = Mutex::new(None);
@@ -147,7 +149,6 @@ pub fn sweep(
             progress(*n, total, &rec);
         }
     };
-    let jobs = opts.jobs.max(1);
     if jobs == 1 {
         work()?;
     } else {

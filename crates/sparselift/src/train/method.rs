@@ -143,6 +143,12 @@ impl MethodConfig {
                 None => (kv, None),
             })
             .collect();
+        if let Some(k) = crate::text::repeated(options.iter().map(|&(k, _)| k)) {
+            return Err(
+                Error::invalid("method", format!("{name}: option \"{k}\" is given twice"))
+                    .with_hint("give each option once"),
+            );
+        }
         let method = match name {
             "flow" => MethodConfig::Flow(parse_flow(&options)?),
             "gd" | "sgd" => {
@@ -461,6 +467,8 @@ mod tests {
     #[test]
     fn mistakes_are_explained() {
         let err = |t: &str| MethodConfig::parse(t).unwrap_err().to_string();
+        assert!(err("adam:lr=1,lr=2").contains("option \"lr\" is given twice"));
+        assert!(err("flow:t=1, t=2").contains("option \"t\" is given twice"));
         assert!(err("gd:batch=10").contains("sgd:batch=N"));
         let e = err("adam:momentum=0.9");
         assert!(

@@ -100,7 +100,7 @@ impl FromStr for ModuleRef {
             return Ok(ModuleRef::File(PathBuf::from(reference)));
         };
         let (name, query) = zoo_ref.split_once('?').unwrap_or((zoo_ref, ""));
-        let settings = query
+        let settings: Vec<(String, String)> = query
             .split('&')
             .filter(|p| !p.is_empty())
             .map(|pair| {
@@ -108,6 +108,13 @@ impl FromStr for ModuleRef {
                 (key.to_string(), value.to_string())
             })
             .collect();
+        if let Some(key) = crate::text::repeated(settings.iter().map(|(k, _)| k.as_str())) {
+            return Err(Error::invalid(
+                format!("zoo:{name}"),
+                format!("parameter \"{key}\" is given twice"),
+            )
+            .with_hint("give each parameter once"));
+        }
         let parsed = ModuleRef::Zoo {
             name: name.to_string(),
             settings,
@@ -180,6 +187,11 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("unknown parameter"), "{e}");
+        let e = "zoo:mlp?input=4&input=5"
+            .parse::<ModuleRef>()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("parameter \"input\" is given twice"), "{e}");
         assert!("".parse::<ModuleRef>().is_err());
     }
 
