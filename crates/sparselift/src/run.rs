@@ -312,6 +312,7 @@ fn continue_from<T: Real>(
     let wall = ckpt.state["wall_s"].as_f64().unwrap_or(0.0);
     let setup = spec.setup(Some(ckpt.network))?;
     let mut obj = Supervised::from_dataset(&setup.net, &setup.train)?;
+    trainer.check_resumable(&obj)?;
     drive(&spec, &setup, &mut obj, trainer, theta0, opts, wall)
 }
 
@@ -486,6 +487,58 @@ mod tests {
             err.contains("h1->h2") && err.contains("unknown sampler"),
             "{err}"
         );
+    }
+
+    /// Trains a tiny run into a fresh directory, damages one array of its stored trainer
+    /// state with `damage`, and returns the error of resuming it.
+    fn resume_damaged(method: &str, damage: impl Fn(&mut serde_json::Value)) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = RunSpec {
+            module: "zoo:mlp?input=4&hidden=1&output=1".parse().unwrap(),
+            data: "witness:m=2,n=32".parse().unwrap(),
+            size: 4,
+            method: method.parse().unwrap(),
+            ..RunSpec::default()
+        };
+        let mut opts = RunOptions {
+            out: Some(dir.path().to_path_buf()),
+            ..RunOptions::default()
+        };
+        train(&spec, &mut opts).unwrap();
+        let path = dir.path().join(CHECKPOINT);
+        let mut ckpt: Checkpoint<f32> = Checkpoint::load(&path).unwrap();
+        damage(&mut ckpt.state["trainer"]);
+        ckpt.save(&path).unwrap();
+        let e = resume(dir.path(), &mut RunOptions::default()).unwrap_err();
+        assert!(e.is_user_error(), "{e}");
+        e.to_string()
+    }
+
+    fn shorten(v: &mut serde_json::Value) {
+        v.as_array_mut().expect("a stored vector").truncate(1);
+    }
+
+    #[test]
+    fn a_stored_state_of_the_wrong_length_is_an_error_not_a_panic() {
+        let e = resume_damaged("adam:lr=1e-3,epochs=3", |t| {
+            shorten(&mut t["descent"]["optimizer"]["adam"]["m"])
+        });
+        assert!(e.contains("adam's first moment has 1 entries"), "{e}");
+        let e = resume_damaged("sgd:lr=1e-3,epochs=3", |t| {
+            shorten(&mut t["descent"]["theta"])
+        });
+        assert!(e.contains("θ has 1 entries"), "{e}");
+        let e = resume_damaged("flow:t=1e6,evals=40", |t| shorten(&mut t["flow"]["grad"]));
+        assert!(e.contains("the gradient has 1 entries"), "{e}");
+    }
+
+    #[test]
+    fn a_running_flow_state_past_its_horizon_is_refused() {
+        let e = resume_damaged("flow:t=1e6,evals=40", |t| {
+            t["flow"]["status"] = serde_json::Value::Null;
+            t["flow"]["t"] = 1e9.into();
+        });
+        assert!(e.contains("outside the horizon"), "{e}");
     }
 
     #[test]

@@ -403,3 +403,23 @@ impl<T: Real, O: Optimizer<T>> Descent<T, O> {
 #[cfg(test)]
 #[path = "descent_tests.rs"]
 mod tests;
+
+impl<T: Real> Descent<T> {
+    /// Why a state read back from a checkpoint cannot continue on `samples` training
+    /// samples and `dim` parameters, if it cannot.
+    pub(super) fn resumable(&self, dim: usize, samples: usize) -> std::result::Result<(), String> {
+        if self.theta.len() != dim {
+            return Err(format!(
+                "θ has {} entries but the network has {dim} parameters",
+                self.theta.len()
+            ));
+        }
+        if self.samples != samples {
+            return Err(format!(
+                "it was trained on {} samples, but the training set now has {samples}",
+                self.samples
+            ));
+        }
+        self.optimizer.resumable(dim)
+    }
+}

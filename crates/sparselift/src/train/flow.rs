@@ -334,6 +334,31 @@ impl<T: Real> Flow<T> {
     pub fn step_size(&self) -> f64 {
         self.h
     }
+    /// Why a state read back from a checkpoint cannot continue on an objective of `dim`
+    /// parameters, if it cannot: vectors of another length, or a running state whose time
+    /// lies outside `[0, T]` (it would step until the evaluation budget ran out).
+    pub(super) fn resumable(&self, dim: usize) -> std::result::Result<(), String> {
+        for (name, v) in [("θ", &self.theta), ("the gradient", &self.grad)] {
+            if v.len() != dim {
+                return Err(format!(
+                    "{name} has {} entries but the network has {dim} parameters",
+                    v.len()
+                ));
+            }
+        }
+        let (t, t_max) = (self.t, self.config.t_max);
+        // A finished run only reports its status; a running one steps from `t` by `h`.
+        if self.status.is_none()
+            && !(t.is_finite() && (0.0..=t_max).contains(&t) && self.h.is_finite() && self.h > 0.0)
+        {
+            return Err(format!(
+                "its time t = {t:e} (step {:e}) lies outside the horizon [0, {t_max:e}]",
+                self.h
+            ));
+        }
+        Ok(())
+    }
+
     /// `L(θ(t))`.
     pub fn loss(&self) -> f64 {
         self.loss

@@ -264,6 +264,31 @@ pub enum AnyOptimizer<T: Real> {
     Adam(Adam<T>),
 }
 
+impl<T: Real> AnyOptimizer<T> {
+    /// Why a state read back from a checkpoint cannot step `dim` parameters, if it cannot.
+    pub(super) fn resumable(&self, dim: usize) -> std::result::Result<(), String> {
+        let vectors = match self {
+            AnyOptimizer::Sgd(s) => {
+                let len = if s.config.momentum != 0.0 { dim } else { 0 };
+                vec![("sgd's momentum buffer", &s.buf, len)]
+            }
+            AnyOptimizer::Adam(a) => vec![
+                ("adam's first moment", &a.m, dim),
+                ("adam's second moment", &a.v, dim),
+            ],
+        };
+        for (name, v, len) in vectors {
+            if v.len() != len {
+                return Err(format!(
+                    "{name} has {} entries, where {len} were expected",
+                    v.len()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl<T: Real> Optimizer<T> for AnyOptimizer<T> {
     type Config = OptimizerConfig;
     fn new(config: OptimizerConfig, dim: usize) -> Self {

@@ -20,7 +20,7 @@
 use super::{
     AnyOptimizer, BatchObjective, Descent, Flow, FullBatch, MethodConfig, Optimizer, Record, Status,
 };
-use crate::{Real, Result};
+use crate::{Error, Real, Result};
 use serde::{Deserialize, Serialize};
 
 /// A run of gradient flow or of a discrete method.
@@ -92,6 +92,21 @@ impl<T: Real> Trainer<T> {
                 let opt = AnyOptimizer::new(optimizer.clone(), BatchObjective::dim(obj));
                 Trainer::Descent(Descent::new(descent.clone(), opt, theta0, obj)?)
             }
+        })
+    }
+
+    /// Checks that a trainer read back from a checkpoint can continue on `obj`: every
+    /// stored vector has the objective's length and the position in the run is possible.
+    /// A damaged or mismatched state is an error here rather than a panic in a step.
+    pub fn check_resumable<O: BatchObjective<T> + ?Sized>(&self, obj: &O) -> Result<()> {
+        let dim = BatchObjective::dim(obj);
+        match self {
+            Trainer::Flow(f) => f.resumable(dim),
+            Trainer::Descent(d) => d.resumable(dim, obj.samples()),
+        }
+        .map_err(|why| {
+            Error::invalid("checkpoint", format!("the trainer state cannot continue: {why}"))
+                .with_hint("the checkpoint is damaged or belongs to another run; start the run again without --resume")
         })
     }
 
