@@ -179,7 +179,10 @@ fn check_draws_the_module_and_never_overwrites_without_force() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains(&format!("error: {} already exists; use --force", svg.arg())),
+        stderr.contains(&format!(
+            "error: --svg {}: the file already exists; pass --force",
+            svg.arg()
+        )),
         "{stderr}"
     );
     assert!(out.stdout.is_empty());
