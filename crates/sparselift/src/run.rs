@@ -31,9 +31,11 @@ use crate::engine::Network;
 use crate::lift::{LiftSpec, Sampler};
 use crate::module::Module;
 use crate::real::Precision;
-use crate::train::{Evaluation, MethodConfig, Record, Status, StatusKind, Supervised, Trainer};
+use crate::train::{
+    Evaluation, MethodConfig, OptimizerConfig, Record, Status, StatusKind, Supervised, Trainer,
+};
 use crate::zoo::ModuleRef;
-use crate::{atomic, Error, Real, Result};
+use crate::{atomic, budget, Error, Real, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -178,6 +180,52 @@ struct Setup {
     method: MethodConfig,
 }
 
+impl Setup {
+    /// Refuses a run whose memory — θ with its copy θ(0), the gradient and the method's
+    /// work vectors, the optimiser state, the activations of a full-batch evaluation and of
+    /// a mini-batch, and the data — would exceed the machine's, before any of the large
+    /// buffers is allocated.
+    fn check_memory<T: Real>(&self) -> Result<()> {
+        let scalar = std::mem::size_of::<T>() as u64;
+        let theta = budget::bytes(self.net.num_params(), scalar);
+        let samples = self.train.len();
+        let (work, state, batch) = match &self.method {
+            // ∇L, the six further stages of Dormand–Prince and the trial point.
+            MethodConfig::Flow(_) => (8, 0, samples),
+            MethodConfig::Descent { optimizer, descent } => {
+                let state = match optimizer {
+                    OptimizerConfig::Sgd(c) if c.momentum == 0.0 => 0,
+                    OptimizerConfig::Sgd(_) => 1,
+                    OptimizerConfig::Adam(_) => 2,
+                };
+                (2, state, descent.batch_size.unwrap_or(samples).min(samples))
+            }
+        };
+        let data =
+            |d: &Dataset| budget::bytes(d.len(), 4 * (d.input_dim() + d.output_dim()) as u64);
+        let mut e = budget::Estimate::default();
+        e.add("θ and θ(0)", theta.saturating_mul(2))
+            .add("gradients", theta.saturating_mul(work))
+            .add("optimiser state", theta.saturating_mul(state))
+            .add(
+                format!("activations at {samples} samples"),
+                budget::activations(&self.net, samples, scalar),
+            )
+            .add(
+                format!("activations at batch {batch}"),
+                budget::activations(&self.net, batch, scalar),
+            )
+            .add(
+                "data",
+                data(&self.train).saturating_add(self.test.as_ref().map_or(0, data)),
+            );
+        e.check(
+            "run",
+            "use a smaller --size or a sparser --sampler (e.g. in-degree:16), fewer samples, or --precision f32",
+        )
+    }
+}
+
 fn user(at: &str, e: String) -> Error {
     Error::invalid(at, e)
 }
@@ -276,6 +324,7 @@ pub fn train(spec: &RunSpec, opts: &mut RunOptions<'_>) -> Result<RunOutcome> {
 
 fn start<T: Real>(spec: &RunSpec, opts: &mut RunOptions<'_>) -> Result<RunOutcome> {
     let setup = spec.setup(None)?;
+    setup.check_memory::<T>()?;
     let theta0: Vec<T> = setup.net.init(spec.seed);
     let mut obj = Supervised::from_dataset(&setup.net, &setup.train)?;
     let trainer = Trainer::start(&setup.method, theta0.clone(), &mut obj)?;
@@ -311,6 +360,7 @@ fn continue_from<T: Real>(
     let theta0: Vec<T> = ckpt.network.init(spec.seed);
     let wall = ckpt.state["wall_s"].as_f64().unwrap_or(0.0);
     let setup = spec.setup(Some(ckpt.network))?;
+    setup.check_memory::<T>()?;
     let mut obj = Supervised::from_dataset(&setup.net, &setup.train)?;
     trainer.check_resumable(&obj)?;
     drive(&spec, &setup, &mut obj, trainer, theta0, opts, wall)

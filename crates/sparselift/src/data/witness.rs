@@ -20,7 +20,7 @@ use crate::engine::{Network, Workspace};
 use crate::lift::{LiftSpec, Sampler};
 use crate::module::Module;
 use crate::rng::{stream, Purpose};
-use crate::{Error, Result};
+use crate::{budget, Error, Result};
 use rand::RngCore;
 use rand_distr::{Distribution, StandardNormal};
 
@@ -45,9 +45,10 @@ impl WitnessSpec {
             .seed(self.seed)
             .sample(module)?;
         let teacher = Network::new(module.clone(), lift)?;
+        let test_n = self.test_n.unwrap_or(0);
+        self.check_memory(&teacher, test_n)?;
         let teacher_seed = stream(self.seed, Purpose::Data, TEACHER, 0).next_u64();
         let theta: Vec<f64> = teacher.init(teacher_seed);
-        let test_n = self.test_n.unwrap_or(0);
         let mut train = label(&teacher, &theta, self.n, self.seed, 0)?;
         let mut test = label(&teacher, &theta, test_n, self.seed, 1)?;
         let standardizer = TargetStandardizer::fit(&train)?;
@@ -58,6 +59,31 @@ impl WitnessSpec {
             test = add_noise(test, self.noise, self.seed, 1)?;
         }
         Ok((train, test))
+    }
+}
+
+impl WitnessSpec {
+    /// Refuses a task whose teacher (θ in f64 and its activations at a chunk of samples)
+    /// and samples would not fit in memory, before any of them is allocated; sizes near
+    /// 2⁶⁴ saturate here instead of overflowing.
+    fn check_memory(&self, teacher: &Network, test_n: usize) -> Result<()> {
+        let (din, dout) = (teacher.module().input_dim(), teacher.module().output_dim());
+        let samples = self.n.saturating_add(test_n);
+        let chunk = CHUNK.min(samples);
+        let mut e = budget::Estimate::default();
+        e.add("witness network θ", budget::bytes(teacher.num_params(), 8))
+            .add(
+                format!("its activations at {chunk} samples"),
+                budget::activations(teacher, chunk, 8),
+            )
+            .add(
+                format!("{samples} samples"),
+                budget::bytes(samples, 4 * (din + dout) as u64),
+            );
+        e.check(
+            "witness task",
+            "use a smaller n (training samples), test or m in witness:m=…,n=…",
+        )
     }
 }
 

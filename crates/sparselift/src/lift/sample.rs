@@ -24,9 +24,6 @@ use crate::module::Vertex;
 use crate::module::{Edge, Module, Role};
 use crate::{Error, Result};
 
-/// Fallback memory budget when the machine's memory cannot be read (`/proc/meminfo`).
-const DEFAULT_MEMORY: u64 = 64 << 30;
-
 pub(super) fn sample(spec: &LiftSpec, module: &Module) -> Result<Lift> {
     let fibers = fiber_sizes(spec, module)?;
     let samplers = edge_samplers(spec, module, &fibers)?;
@@ -216,7 +213,7 @@ fn check_sizes(module: &Module, fibers: &[u32], samplers: &[Sampler]) -> Result<
             index_bytes += 12 * expected + 4 * (u + v + 2);
         }
     }
-    let budget = machine_memory();
+    let budget = crate::budget::machine_memory();
     if index_bytes > budget {
         return Err(Error::invalid(
             "lift",
@@ -229,18 +226,6 @@ fn check_sizes(module: &Module, fibers: &[u32], samplers: &[Sampler]) -> Result<
         .with_hint("use a smaller lift size or a sparser sampler"));
     }
     Ok(())
-}
-
-/// Total memory of the machine (`MemTotal` of `/proc/meminfo`), or a fixed 64 GiB.
-fn machine_memory() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|text| {
-            let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
-            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-            Some(kib * 1024)
-        })
-        .unwrap_or(DEFAULT_MEMORY)
 }
 
 /// Draws the graph over base edge `e` (sizes already checked).
