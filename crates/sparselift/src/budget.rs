@@ -4,7 +4,6 @@
 //! estimate, its parts and what to change — rather than an allocation failure that aborts
 //! the process, or an overflow.
 
-use crate::engine::Network;
 use crate::{Error, Result};
 
 /// Fallback memory budget when the machine's memory cannot be read (`/proc/meminfo`).
@@ -88,30 +87,6 @@ impl Estimate {
     pub fn check(&self, at: &str, hint: &str) -> Result<()> {
         self.check_against(machine_memory(), at, hint)
     }
-}
-
-/// Bytes of the activations of `net` at `batch` samples, `scalar` bytes each: the value
-/// of every lifted vertex and, for the backward pass, its gradient, plus the
-/// pre-activation of every lifted edge's target — a lower bound of the engine's workspace.
-pub fn activations(net: &Network, batch: usize, scalar: u64) -> u64 {
-    let (module, lift) = (net.module(), net.lift());
-    let values = module
-        .vertices()
-        .iter()
-        .enumerate()
-        .fold(0u64, |s, (v, x)| {
-            s.saturating_add(bytes(lift.fiber(v), x.numel() as u64))
-        });
-    let pre = module.edges().iter().fold(0u64, |s, e| {
-        s.saturating_add(bytes(
-            lift.fiber(e.to),
-            e.z_shape.iter().product::<usize>() as u64,
-        ))
-    });
-    values
-        .saturating_mul(2)
-        .saturating_add(pre)
-        .saturating_mul(bytes(batch, scalar))
 }
 
 #[cfg(test)]

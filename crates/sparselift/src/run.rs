@@ -209,11 +209,11 @@ impl Setup {
             .add("optimiser state", theta.saturating_mul(state))
             .add(
                 format!("activations at {samples} samples"),
-                budget::activations(&self.net, samples, scalar),
+                self.net.activation_bytes(samples, scalar),
             )
             .add(
                 format!("activations at batch {batch}"),
-                budget::activations(&self.net, batch, scalar),
+                self.net.activation_bytes(batch, scalar),
             )
             .add(
                 "data",

@@ -74,7 +74,7 @@ impl WitnessSpec {
         e.add("witness network θ", budget::bytes(teacher.num_params(), 8))
             .add(
                 format!("its activations at {chunk} samples"),
-                budget::activations(teacher, chunk, 8),
+                teacher.activation_bytes(chunk, 8),
             )
             .add(
                 format!("{samples} samples"),

@@ -54,6 +54,31 @@ pub struct Network {
 }
 
 impl Network {
+    /// Bytes of the activations of this network at `batch` samples, `scalar` bytes each:
+    /// the value of every lifted vertex and, for the backward pass, its gradient, plus the
+    /// pre-activation of every lifted edge's target — a lower bound of the engine's
+    /// workspace, for the memory estimate of [`crate::budget`].
+    pub fn activation_bytes(&self, batch: usize, scalar: u64) -> u64 {
+        let (module, lift) = (self.module(), self.lift());
+        let values = module
+            .vertices()
+            .iter()
+            .enumerate()
+            .fold(0u64, |s, (v, x)| {
+                s.saturating_add(crate::budget::bytes(lift.fiber(v), x.numel() as u64))
+            });
+        let pre = module.edges().iter().fold(0u64, |s, e| {
+            s.saturating_add(crate::budget::bytes(
+                lift.fiber(e.to),
+                e.z_shape.iter().product::<usize>() as u64,
+            ))
+        });
+        values
+            .saturating_mul(2)
+            .saturating_add(pre)
+            .saturating_mul(crate::budget::bytes(batch, scalar))
+    }
+
     /// Joins a module and a lift of it. Fails when the lift is not a lift of the module.
     pub fn new(module: Module, lift: Lift) -> Result<Network> {
         if lift.fibers().len() != module.vertices().len()
