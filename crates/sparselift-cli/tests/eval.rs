@@ -107,4 +107,27 @@ fn eval_on_a_file_scores_every_row() {
         (loss - mean).abs() <= 1e-12 * mean.abs(),
         "eval loss {loss}, mean of the row losses {mean}"
     );
+    // The same network saved without its run description (as the library saves one):
+    // with --data it scores the same; without, there is no data of its own to score on.
+    let bare = Checkpoint {
+        network: ckpt.network.clone(),
+        theta: ckpt.theta.clone(),
+        state: Default::default(),
+    };
+    bare.save(&dir.0.join("bare.safetensors")).unwrap();
+    let json = sparselift(
+        &dir.0,
+        &["eval", "bare.safetensors", "--data", data, "--json"],
+    );
+    let again: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(again["loss"], scored["loss"], "{json}");
+    let out = Command::new(env!("CARGO_BIN_EXE_sparselift"))
+        .current_dir(&dir.0)
+        .args(["eval", "bare.safetensors"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("holds no run description"), "{stderr}");
+    assert!(stderr.contains("--data"), "{stderr}");
 }

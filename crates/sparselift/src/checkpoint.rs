@@ -44,6 +44,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
 
+mod framing;
+
 const FORMAT: u32 = 1;
 /// The precisions a checkpoint's weights may be stored in.
 const PRECISIONS: [&str; 2] = ["f32", "f64"];
@@ -163,7 +165,7 @@ impl<T: Real> Checkpoint<T> {
     /// Reads a checkpoint, rebuilding and re-validating the module and the lift. Weights
     /// stored as f64 load into f32 (rounded) and vice versa.
     pub fn load(path: &Path) -> Result<Checkpoint<T>> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bytes = framing::read(path)?;
         let st = SafeTensors::deserialize(&bytes).map_err(|e| corrupt(path, e))?;
         let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(|e| corrupt(path, e))?;
         let header: Header = meta

@@ -13,7 +13,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file could not be parsed (syntax or wrong field type).
-    #[error("{path}:{line}:{column}: {message}")]
+    #[error("{path}:{line}:{column}: {}", tidy(message))]
     Parse {
         /// The file, as the user named it.
         path: String,
@@ -26,7 +26,7 @@ pub enum Error {
     },
     /// The input is well-formed but describes something invalid: `at` names the place
     /// (`file:line`, a vertex or an edge), `hint` says what to do.
-    #[error("{at}: {message}{}", hint.as_ref().map(|h| format!("\n  hint: {h}")).unwrap_or_default())]
+    #[error("{}: {}{}", tidy(at), tidy(message), hint.as_ref().map(|h| format!("\n  hint: {h}")).unwrap_or_default())]
     Invalid {
         /// Where: `file:line`, a vertex, an edge or an argument.
         at: String,
@@ -89,5 +89,68 @@ impl Error {
                     | std::io::ErrorKind::IsADirectory
             ),
         }
+    }
+}
+
+/// Longest text of one field of a message; more is echoed input, not explanation.
+const MAX_FIELD: usize = 1000;
+/// Longest run of digits shown whole; `1e308` printed in full has 309.
+const MAX_DIGITS: usize = 20;
+
+/// A message field as shown: runs of more than [`MAX_DIGITS`] digits shortened to their
+/// first digits and their length, and at most [`MAX_FIELD`] bytes with the rest counted.
+fn tidy(text: &str) -> std::borrow::Cow<'_, str> {
+    let long_digits = text
+        .as_bytes()
+        .split(|b| !b.is_ascii_digit())
+        .any(|run| run.len() > MAX_DIGITS);
+    if !long_digits && text.len() <= MAX_FIELD {
+        return text.into();
+    }
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(|c: char| c.is_ascii_digit()) {
+        out.push_str(&rest[..start]);
+        let run = &rest[start..];
+        let len = run.find(|c: char| !c.is_ascii_digit()).unwrap_or(run.len());
+        if len > MAX_DIGITS {
+            out.push_str(&format!("{}… ({len} digits)", &run[..6]));
+        } else {
+            out.push_str(&run[..len]);
+        }
+        rest = &run[len..];
+    }
+    out.push_str(rest);
+    if out.len() > MAX_FIELD {
+        let mut cut = MAX_FIELD;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let more = out.len() - cut;
+        out.truncate(cut);
+        out.push_str(&format!("… ({more} more bytes)"));
+    }
+    out.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_digit_runs_and_long_fields_are_shortened_in_messages() {
+        let big = format!("{}", 1e308_f64);
+        assert_eq!(big.len(), 309);
+        let e = Error::invalid("test fraction", format!("{big} is not between 0 and 1"));
+        assert_eq!(
+            e.to_string(),
+            "test fraction: 100000… (309 digits) is not between 0 and 1"
+        );
+        let echoed = "x".repeat(5000);
+        let e = Error::invalid(format!("data source `{echoed}`"), "empty").to_string();
+        assert!(e.len() < 1100, "{}", e.len());
+        assert!(e.ends_with("… (4014 more bytes): empty"), "{e}");
+        let ok = Error::invalid("vertex `h1`", "in-degree 12345678901234567890 of 20 digits");
+        assert!(ok.to_string().contains("12345678901234567890 of"));
     }
 }

@@ -38,6 +38,7 @@
 pub mod activation;
 pub mod atomic;
 pub mod bench;
+pub mod bounded;
 pub mod budget;
 pub mod checkpoint;
 pub mod data;

@@ -41,6 +41,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+mod fit;
+
 /// Everything that defines a run; stored in its checkpoints.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -167,6 +169,10 @@ pub struct RunOutcome {
     pub index_bytes: u64,
     /// Wall-clock seconds of training, summed over resumed parts.
     pub wall_s: f64,
+    /// What the user should know about the data beside the scores (a class with no
+    /// sample in the test split, for example).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// The trajectory (also in `trajectory.jsonl`).
     #[serde(skip)]
     pub records: Vec<Record>,
@@ -178,6 +184,7 @@ struct Setup {
     train: Dataset,
     test: Option<Dataset>,
     method: MethodConfig,
+    notes: Vec<String>,
 }
 
 impl Setup {
@@ -305,11 +312,13 @@ impl RunSpec {
             }
         };
         let (train, test) = self.datasets(net.module())?;
+        let notes = fit::check(net.module(), &self.data, &train, test.as_ref())?;
         Ok(Setup {
             net,
             train,
             test,
             method,
+            notes,
         })
     }
 }
@@ -413,7 +422,7 @@ fn drive<T: Real>(
     opts.progress = progress;
     let wall_s = wall(started);
     save(&trainer, wall_s)?;
-    let outcome = outcome(setup, obj, &trainer, &status, &theta0, wall_s);
+    let outcome = outcome(setup, obj, &trainer, &status, &theta0, wall_s)?;
     if let Some(dir) = &opts.out {
         let text = serde_json::to_string_pretty(&outcome).expect("outcome serialises");
         atomic::write(&dir.join("result.json"), text.as_bytes())?;
@@ -428,13 +437,14 @@ fn outcome<T: Real>(
     status: &Status,
     theta0: &[T],
     wall_s: f64,
-) -> RunOutcome {
+) -> Result<RunOutcome> {
     let theta = trainer.theta();
     let train = obj.evaluate(theta);
     let test = setup
         .test
         .as_ref()
-        .map(|t| Supervised::from_dataset(&setup.net, t).map(|mut o| o.evaluate(theta)));
+        .map(|t| Supervised::from_dataset(&setup.net, t).map(|mut o| o.evaluate(theta)))
+        .transpose()?;
     let records = trainer.records().to_vec();
     let target = trainer.target();
     let norm = |v: &mut dyn Iterator<Item = f64>| v.map(|x| x * x).sum::<f64>().sqrt();
@@ -445,11 +455,11 @@ fn outcome<T: Real>(
         Status::Timeout(l) => format!("{l:?}").to_lowercase(),
         Status::Diverged(why) => why.clone(),
     };
-    RunOutcome {
+    Ok(RunOutcome {
         status: status.kind(),
         detail,
         train,
-        test: test.and_then(|r| r.ok()),
+        test,
         min_criterion: records
             .iter()
             .map(|r| r.criterion)
@@ -472,8 +482,9 @@ fn outcome<T: Real>(
             .map(|b| b.index_bytes() as u64)
             .sum(),
         wall_s,
+        notes: setup.notes.clone(),
         records,
-    }
+    })
 }
 
 fn jsonl(records: &[Record]) -> String {

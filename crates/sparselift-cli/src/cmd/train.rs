@@ -304,5 +304,8 @@ fn summary(o: &RunOutcome, json: bool) -> String {
         "run          {} steps, t = {:.4e}, {} gradient evaluations, {:.2} s\nnetwork      {} parameters, {} lifted edges\n",
         o.steps, o.t, o.grad_evals, o.wall_s, o.params, o.edges
     );
+    for note in &o.notes {
+        s += &format!("note         {note}\n");
+    }
     s
 }

@@ -10,10 +10,10 @@
 //! gzip magic bytes `1f 8b`, not from the file name. A truncated or corrupt file is an
 //! error naming the file, never a panic.
 
-use std::io::Read;
 use std::path::Path;
 
 use super::Dataset;
+use crate::bounded::{self, Cap};
 use crate::Error;
 
 /// Reads an IDX images file and its labels file (module docs give the format).
@@ -25,8 +25,8 @@ use crate::Error;
 /// ```
 pub fn load_idx(images: impl AsRef<Path>, labels: impl AsRef<Path>) -> crate::Result<Dataset> {
     let (images, labels) = (images.as_ref(), labels.as_ref());
-    let image_bytes = std::fs::read(images).map_err(|e| Error::io(images, e))?;
-    let label_bytes = std::fs::read(labels).map_err(|e| Error::io(labels, e))?;
+    let image_bytes = bounded::read(images, Cap::DATA)?;
+    let label_bytes = bounded::read(labels, Cap::DATA)?;
     parse_idx(
         &image_bytes,
         &images.display().to_string(),
@@ -83,11 +83,7 @@ pub fn parse_idx(
 fn read_idx(bytes: &[u8], name: &str) -> crate::Result<(Vec<usize>, Vec<u8>)> {
     let bad = |message: String| Error::invalid(name, message);
     let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(bytes)
-            .read_to_end(&mut out)
-            .map_err(|e| bad(format!("corrupt or truncated gzip data: {e}")))?;
-        out
+        bounded::inflate(bytes, Path::new(name), Cap::DATA)?
     } else {
         bytes.to_vec()
     };

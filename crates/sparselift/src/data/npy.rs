@@ -17,6 +17,7 @@ use std::path::Path;
 use npyz::{DType, NpyFile, Order, TypeChar};
 
 use super::{Dataset, Targets};
+use crate::bounded::{self, Cap};
 use crate::Error;
 
 /// Reads inputs from `x_path` and targets from `y_path` (module docs give the rules).
@@ -28,8 +29,8 @@ use crate::Error;
 /// ```
 pub fn load_npy(x_path: impl AsRef<Path>, y_path: impl AsRef<Path>) -> crate::Result<Dataset> {
     let (x_path, y_path) = (x_path.as_ref(), y_path.as_ref());
-    let x_bytes = std::fs::read(x_path).map_err(|e| Error::io(x_path, e))?;
-    let y_bytes = std::fs::read(y_path).map_err(|e| Error::io(y_path, e))?;
+    let x_bytes = bounded::read(x_path, Cap::DATA)?;
+    let y_bytes = bounded::read(y_path, Cap::DATA)?;
     parse_npy(
         &x_bytes,
         &x_path.display().to_string(),

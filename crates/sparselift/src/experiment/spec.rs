@@ -112,7 +112,7 @@ impl Experiment {
 
     /// Reads an experiment file; a module file it names is resolved next to it.
     pub fn load(path: &Path) -> Result<Experiment> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::bounded::read_string(path, crate::bounded::Cap::EXPERIMENT)?;
         let mut exp = Experiment::from_toml(&text, &path.display().to_string())?;
         if let Some(dir) = path.parent() {
             exp.module = exp.module.relative_to(dir);

@@ -29,10 +29,11 @@
 //! ```
 
 use super::record::{RunKey, RunRecord};
+use crate::bounded::{self, Cap};
 use crate::{Error, Result};
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -62,15 +63,13 @@ impl RunStore {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let path = runs_path(dir);
-        let mut file = OpenOptions::new()
+        let file = OpenOptions::new()
             .read(true)
             .append(true)
             .create(true)
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)
-            .map_err(|e| Error::io(&path, e))?;
+        let bytes = bounded::read_from(&file, &path, Cap::RUN_LOG)?;
         let scan = scan(&bytes, &path)?;
         if scan.valid_len < bytes.len() {
             file.set_len(scan.valid_len as u64)
@@ -133,7 +132,7 @@ pub struct Loaded {
 /// unreadable line elsewhere, or two different records for the same run, is an error.
 pub fn load(dir: impl AsRef<Path>) -> Result<Loaded> {
     let path = runs_path(&dir);
-    let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    let bytes = bounded::read(&path, Cap::RUN_LOG)?;
     let scan = scan(&bytes, &path)?;
     let mut combined = Combined::default();
     for line in scan.lines {
@@ -186,7 +185,7 @@ pub fn merge(dirs: &[impl AsRef<Path>], out_dir: impl AsRef<Path>) -> Result<Mer
     let mut warnings = Vec::new();
     for dir in &sources {
         let path = runs_path(dir);
-        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let bytes = bounded::read(&path, Cap::RUN_LOG)?;
         let scan = scan(&bytes, &path)?;
         warnings.extend(scan.warnings);
         for line in scan.lines {

@@ -72,7 +72,7 @@ pub fn record(key: &RunKey, o: &RunOutcome) -> RunRecord {
 /// already taken relative to the experiment file it came from).
 pub fn stored_experiment(dir: &Path) -> Result<Experiment> {
     let path = dir.join(EXPERIMENT_FILE);
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let text = crate::bounded::read_string(&path, crate::bounded::Cap::EXPERIMENT)?;
     Experiment::from_toml(&text, &path.display().to_string())
 }
 
@@ -86,7 +86,8 @@ pub fn sweep(
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let exp_path = dir.join(EXPERIMENT_FILE);
     let text = exp.to_toml()?;
-    match std::fs::read_to_string(&exp_path) {
+    let cap = crate::bounded::Cap::EXPERIMENT;
+    match crate::bounded::read_string(&exp_path, cap) {
         // Compared as experiments, not as text: a file written by an earlier version (or
         // spelled differently) still continues the same sweep.
         Ok(old) if !old.is_empty() => {
@@ -106,6 +107,11 @@ pub fn sweep(
                 .with_hint("choose another --out directory, or delete this one"));
             }
         }
+        Err(Error::Io { source, .. }) if source.kind() != std::io::ErrorKind::NotFound => {
+            return Err(Error::io(&exp_path, source))
+        }
+        // Refused unread (too large, not text): not a file a sweep wrote, so not replaced.
+        Err(e @ Error::Invalid { .. }) => return Err(e),
         _ => crate::atomic::write(&exp_path, text.as_bytes())?,
     }
     let done = store::finished(dir)?;

@@ -40,9 +40,10 @@ mod file;
 pub use file::{ExplicitEdges, ExplicitLift};
 
 use super::Lift;
+use crate::bounded::{self, Cap};
 use crate::module::{Edge, Module};
 use crate::{Error, Result};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 /// Reads an edge list: one `source target` pair of 0-based fiber indices per line.
@@ -82,11 +83,34 @@ fn parse_edge_list(
     path: &Path,
     check: impl Fn(u32, u32) -> std::result::Result<(), String>,
 ) -> Result<Vec<(u32, u32)>> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let file = bounded::open(path, Cap::LIFT)?;
     let at = |line: usize| format!("{}:{line}", path.display());
     let mut pairs = Vec::new();
-    for (i, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| Error::io(path, e))?;
+    let mut reader = BufReader::new(file);
+    let mut line = Vec::new();
+    for i in 0.. {
+        // A line is two indices and perhaps a comment: one longer than this is not an
+        // edge list (a binary file, or a device without line breaks).
+        const MAX_LINE: u64 = 4096;
+        line.clear();
+        let read = (&mut reader)
+            .take(MAX_LINE + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Error::io(path, e))?;
+        if read == 0 {
+            break;
+        }
+        if line.len() as u64 > MAX_LINE {
+            return Err(Error::invalid(
+                at(i + 1),
+                format!("the line is longer than {MAX_LINE} bytes"),
+            )
+            .with_hint("an edge list has one `source target` pair per line; check that this is the right file"));
+        }
+        let line = std::str::from_utf8(&line).map_err(|_| {
+            Error::invalid(at(i + 1), "the line is not UTF-8 text")
+                .with_hint("an edge list is text; check that this is the right file")
+        })?;
         let text = line.split('#').next().unwrap_or("").trim();
         if text.is_empty() {
             continue;
@@ -133,7 +157,7 @@ pub fn save_lift(module: &Module, lift: &Lift, path: &Path) -> Result<()> {
 
 /// Reads an explicit lift of `module` from JSON and validates it (docs/semantics.md §2).
 pub fn load_lift(module: &Module, path: &Path) -> Result<Lift> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let file = bounded::open(path, Cap::LIFT)?;
     let explicit: ExplicitLift =
         serde_json::from_reader(BufReader::new(file)).map_err(|e| Error::Parse {
             path: path.display().to_string(),

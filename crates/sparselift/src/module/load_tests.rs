@@ -29,6 +29,10 @@ impl TempFile {
 impl Drop for TempFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
+        // The last file of this process removes the folder (earlier attempts find it full).
+        if let Some(dir) = self.0.parent() {
+            let _ = std::fs::remove_dir(dir);
+        }
     }
 }
 
@@ -230,13 +234,14 @@ fn files_are_read_by_extension_and_checked() {
 #[test]
 fn oversized_files_are_refused_before_parsing() {
     let f = TempFile::new("big.toml", &vec![b'#'; 2 << 20]);
-    let e = load_with_limit(&f.0, 1 << 20).unwrap_err();
+    let e = load_with_limit(&f.0, Cap::new("module files", 1 << 20)).unwrap_err();
     assert!(
-        e.to_string().contains("the file is larger than 1 MiB"),
+        e.to_string()
+            .contains("the file is larger than the 1 MiB cap for module files"),
         "{e}"
     );
     // At the limit exactly, the file is read (and is an empty, comment-only module).
-    let spec = load_with_limit(&f.0, 2 << 20).unwrap();
+    let spec = load_with_limit(&f.0, Cap::new("module files", 2 << 20)).unwrap();
     assert!(spec.vertices.is_empty());
 }
 
@@ -326,4 +331,30 @@ fn a_pinned_fiber_is_at_least_one() {
     assert!(err.contains("fiber = 1 or more"), "{err}");
     let negative = text.replace("fiber = 0", "fiber = -2");
     assert!(ModuleSpec::from_toml_str(&negative, "pin.toml").is_err());
+}
+
+#[test]
+fn a_toml_module_of_twenty_thousand_vertices_loads_with_the_line_of_every_table() {
+    // Counting lines from the start for each table was quadratic: minutes at this size.
+    let n = 20_000;
+    let mut text = String::from("name = \"chain\"\n");
+    for i in 0..n {
+        let role = if i == 0 { "input" } else { "hidden" };
+        text += &format!("[[vertex]]\nname = \"v{i}\"\nrole = \"{role}\"\n");
+    }
+    for i in 1..n {
+        text += &format!(
+            "[[edge]]\nfrom = \"v{}\"\nto = \"v{i}\"\nop = \"scalar\"\n",
+            i - 1
+        );
+    }
+    let o = ModuleSpec::from_toml_str(&text, "chain.toml")
+        .unwrap()
+        .origin
+        .unwrap();
+    // Line 1 is the name; each vertex table takes 3 lines, each edge table 4.
+    assert_eq!(o.vertex_lines[0], 2);
+    assert_eq!(o.vertex_lines[n - 1], 2 + 3 * (n - 1));
+    assert_eq!(o.edge_lines[0], 2 + 3 * n);
+    assert_eq!(o.edge_lines[n - 2], 2 + 3 * n + 4 * (n - 2));
 }

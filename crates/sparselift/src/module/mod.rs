@@ -26,7 +26,7 @@ mod validate;
 pub use builder::ModuleBuilder;
 #[cfg(test)]
 pub(crate) use load::assert_round_trips;
-pub use load::{Format, MAX_FILE_BYTES};
+pub use load::Format;
 pub use sampler::Sampler;
 pub use spec::{EdgeSpec, ModuleSpec, Origin, VertexSpec};
 pub use validate::MAX_NUMEL;

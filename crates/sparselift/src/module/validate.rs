@@ -417,12 +417,12 @@ impl ModuleSpec {
         } else {
             format!(
                 "a base module is a DAG: remove one of the edges on the cycle (lines {})",
-                lines.join(", ")
+                elide(&lines, ", ")
             )
         };
         Err(Error::invalid(
             self.at_module(),
-            format!("the module has a cycle: {}", path.join(" -> ")),
+            format!("the module has a cycle: {}", elide(&path, " -> ")),
         )
         .with_hint(hint))
     }
@@ -549,6 +549,21 @@ fn unreachable_warnings(
         .collect()
 }
 
+/// `items` joined by `sep`; a long list keeps its first and last few items and says how
+/// many it leaves out, so that a cycle through thousands of vertices stays readable.
+fn elide<S: AsRef<str>>(items: &[S], sep: &str) -> String {
+    const KEEP: usize = 6;
+    let join = |part: &[S]| part.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(sep);
+    if items.len() <= 2 * KEEP + 1 {
+        return join(items);
+    }
+    let left_out = items.len() - 2 * KEEP;
+    format!(
+        "{}{sep}… {left_out} more …{sep}{}",
+        join(&items[..KEEP]),
+        join(&items[items.len() - KEEP..])
+    )
+}
 #[cfg(test)]
 #[path = "validate_tests.rs"]
 mod tests;

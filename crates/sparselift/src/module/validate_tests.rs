@@ -381,7 +381,10 @@ fn big_chains_validate_quickly() {
     b.edge(&format!("v{}", n - 1), "v1", Op::Scalar);
     let e = b.build().unwrap_err().to_string();
     assert!(e.contains("has a cycle: v1 -> v2 -> "), "{}", &e[..80]);
-    assert!(e.contains(&format!("v{} -> v1", n - 1)));
+    // The 50 000 vertices of the cycle are elided to its ends, not echoed.
+    assert!(e.contains(&format!(" -> … {} more … -> ", n - 12)), "{e}");
+    assert!(e.contains(&format!("v{} -> v1", n - 1)), "{e}");
+    assert!(e.len() < 300, "{e}");
 }
 
 mod random_specs {
