@@ -94,10 +94,27 @@ impl Network {
             .iter()
             .map(|e| Kernel::new(&e.op, &module.vertex(e.from).shape, &e.weight_shape))
             .collect();
-        let mut offsets = vec![0];
+        // Each product is below 2^60 (at most 2^32 lifted edges of at most 2^28 weights),
+        // but a few dozen base edges can add up past `usize::MAX`.
+        let mut offsets: Vec<usize> = vec![0];
         for (e, edge) in module.edges().iter().enumerate() {
-            let n = lift.edge(e).num_edges() * edge.weight_numel();
-            offsets.push(offsets[e] + n);
+            let end = lift
+                .edge(e)
+                .num_edges()
+                .checked_mul(edge.weight_numel())
+                .and_then(|n| offsets[e].checked_add(n))
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "network",
+                        format!(
+                            "the lift has more parameters than this machine can index ({} bits) by base edge \"{}\"",
+                            usize::BITS,
+                            edge.name
+                        ),
+                    )
+                    .with_hint("use a smaller lift size or a sparser sampler")
+                })?;
+            offsets.push(end);
         }
         Ok(Network {
             module,
@@ -152,12 +169,14 @@ impl Network {
         }
     }
 
-    /// Forward FLOPs per sample: two per scalar multiply-add over every lifted edge.
+    /// Forward FLOPs per sample: two per scalar multiply-add over every lifted edge
+    /// (saturating at `u64::MAX`).
     pub fn flops_per_sample(&self) -> u64 {
         let mut flops = 0u64;
         for (e, edge) in self.module.edges().iter().enumerate() {
             let per_edge = self.kernels[e].flops(edge.z_shape.iter().product());
-            flops += per_edge * self.lift.edge(e).num_edges() as u64;
+            flops =
+                flops.saturating_add(per_edge.saturating_mul(self.lift.edge(e).num_edges() as u64));
         }
         flops
     }
@@ -169,5 +188,51 @@ impl Network {
             Some((off, _)) => off[t] as usize,
             None => t * b.n_src(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lift::Bipartite;
+    use crate::module::{Activation, ModuleBuilder, Op};
+
+    #[test]
+    fn a_lift_with_more_parameters_than_an_index_holds_is_an_error() {
+        // Complete edges of 65535² lifted edges with 2^28 weights each: the 17th between
+        // hidden layers passes 2^64 parameters. Complete graphs store no indices, so
+        // nothing large is built.
+        const WIDTH: usize = 1 << 14;
+        const HIDDEN: usize = 18;
+        let mut b = ModuleBuilder::new("wide");
+        b.input("x", &[1]);
+        for i in 0..HIDDEN {
+            b.hidden(&format!("h{i}"), &[WIDTH], Activation::Relu);
+        }
+        b.output("y", &[1], Activation::Identity);
+        b.edge("x", "h0", Op::Linear);
+        for i in 1..HIDDEN {
+            b.edge(&format!("h{}", i - 1), &format!("h{i}"), Op::Linear);
+        }
+        b.edge(&format!("h{}", HIDDEN - 1), "y", Op::Linear);
+        let module = b.build().unwrap();
+        let fiber = |v: &crate::module::Vertex| match v.role {
+            crate::module::Role::Hidden => u16::MAX as u32,
+            _ => 1,
+        };
+        let fibers: Vec<u32> = module.vertices().iter().map(fiber).collect();
+        let edges = module
+            .edges()
+            .iter()
+            .map(|e| Bipartite::complete(fibers[e.from], fibers[e.to]).unwrap())
+            .collect();
+        let lift = Lift::new(&module, fibers, edges).unwrap();
+        let e = Network::new(module, lift).unwrap_err();
+        assert!(e.is_user_error(), "{e}");
+        let m = e.to_string();
+        assert!(
+            m.contains("more parameters") && m.contains("h16->h17"),
+            "{m}"
+        );
     }
 }
