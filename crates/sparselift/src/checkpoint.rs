@@ -37,7 +37,7 @@
 use crate::engine::Network;
 use crate::lift::{Bipartite, Lift};
 use crate::module::ModuleSpec;
-use crate::{Error, Real, Result};
+use crate::{budget, Error, Real, Result};
 use safetensors::tensor::{Dtype, TensorView};
 use safetensors::SafeTensors;
 use serde::{Deserialize, Serialize};
@@ -205,6 +205,7 @@ impl<T: Real> Checkpoint<T> {
         {
             return Err(corrupt(path, "fibers or edges do not match the module"));
         }
+        check_memory::<T>(path, &module, &header, &st)?;
         let u32s = |name: &str| -> Result<Vec<u32>> {
             let t = st
                 .tensor(name)
@@ -263,6 +264,55 @@ impl<T: Real> Checkpoint<T> {
             state,
         })
     }
+}
+
+/// Refuses a checkpoint whose header claims a lift too large for memory — `θ`, the widest
+/// weight tensor as read, and the index arrays the lift builds from its fiber sizes —
+/// before anything sized by the header's numbers is allocated. A damaged or forged header
+/// can claim fibers of 2³² − 1; every size is computed with saturating arithmetic.
+fn check_memory<T: Real>(
+    path: &Path,
+    module: &crate::module::Module,
+    header: &Header,
+    st: &SafeTensors,
+) -> Result<()> {
+    let (mut params, mut widest, mut indices) = (0u64, 0u64, 0u64);
+    for (e, edge) in module.edges().iter().enumerate() {
+        let (ns, nt) = (
+            u64::from(header.fibers[edge.from]),
+            u64::from(header.fibers[edge.to]),
+        );
+        let count = if header.complete[e] {
+            ns.saturating_mul(nt)
+        } else {
+            // The stored sources (a missing tensor is an error once the lift is built);
+            // then the offsets of both sides and the transposed copy with its permutation.
+            let stored = st
+                .tensor(&format!("{}.src_index", edge.name))
+                .map_or(0, |t| t.data().len() as u64 / 4);
+            let offsets = budget::bytes(ns.saturating_add(nt).saturating_add(2), 4);
+            indices = indices
+                .saturating_add(offsets)
+                .saturating_add(budget::bytes(stored, 12));
+            stored
+        };
+        let weights = budget::bytes(count, edge.weight_numel() as u64);
+        params = params.saturating_add(weights);
+        widest = widest.max(weights);
+    }
+    let largest = header.fibers.iter().max().copied().unwrap_or(0);
+    let mut e = budget::Estimate::default();
+    e.add("θ", params.saturating_mul(std::mem::size_of::<T>() as u64))
+        .add("weights as read", widest.saturating_mul(8))
+        .add("lift indices", indices);
+    e.check(
+        &path.display().to_string(),
+        format!(
+            "its header claims fibers of up to {largest} lifted vertices; if the network is not \
+             that large the file is damaged: re-create it with `sparselift train --out`"
+        )
+        .as_str(),
+    )
 }
 
 /// A copy of `v` whose numeric arrays longer than [`INLINE_MAX`] are replaced by

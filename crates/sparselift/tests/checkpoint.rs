@@ -231,3 +231,45 @@ fn resuming_a_run_of_unknown_precision_is_a_clear_error() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A forged header claiming two fully connected fibers of 65535 vertices 16384 wide (2^28
+/// weights per lifted edge, about 4 EiB of θ) is refused with the estimate, before the
+/// loader reserves θ; the file itself holds no tensors at all.
+#[test]
+fn a_header_claiming_huge_fibers_is_refused_with_a_memory_estimate() {
+    use sparselift::module::{Activation, ModuleBuilder, Op};
+    use std::collections::HashMap;
+    let mut b = ModuleBuilder::new("wide");
+    b.input("x", &[4])
+        .hidden("h1", &[1 << 14], Activation::Relu)
+        .hidden("h2", &[1 << 14], Activation::Relu)
+        .output("y", &[1], Activation::Identity);
+    b.edge("x", "h1", Op::Linear)
+        .edge("h1", "h2", Op::Linear)
+        .edge("h2", "y", Op::Linear);
+    let module = b.build().unwrap();
+    let header = serde_json::json!({
+        "format": 1,
+        "dtype": "f32",
+        "module": module.to_string(),
+        "fibers": [1, 65535, 65535, 1],
+        "complete": [true, true, true],
+        "state": null,
+    });
+    let meta = HashMap::from([("sparselift".to_string(), header.to_string())]);
+    let no_tensors: Vec<(String, safetensors::tensor::TensorView)> = Vec::new();
+    let bytes = safetensors::serialize(no_tensors, Some(meta)).unwrap();
+    let path = temp("forged-fibers.safetensors");
+    std::fs::write(&path, bytes).unwrap();
+    let err = Checkpoint::<f32>::load(&path).unwrap_err();
+    std::fs::remove_file(&path).unwrap();
+    assert!(err.is_user_error(), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains("forged-fibers.safetensors")
+            && message.contains("needs an estimated")
+            && message.contains("θ ")
+            && message.contains("fibers of up to 65535"),
+        "{message}"
+    );
+}
