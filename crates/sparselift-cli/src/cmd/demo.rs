@@ -32,7 +32,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         // embedded experiment.
         std::fs::remove_file(args.out.join("runs.jsonl"))?;
     }
-    let grid = exp.grid().len();
+    let grid = exp.grid()?.len();
     eprintln!(
         "{}: {grid} gradient-flow runs into {}",
         exp.title,

@@ -60,7 +60,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 
 /// Runs a sweep with a progress bar (on a terminal) and writes its report.
 pub fn run_sweep(exp: &Experiment, out: &Path, opts: &SweepOptions) -> anyhow::Result<Summary> {
-    let total = exp.grid().len();
+    let total = exp.grid()?.len();
     let bar = if std::io::stderr().is_terminal() {
         ProgressBar::new(total as u64)
     } else {

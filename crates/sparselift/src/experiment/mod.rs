@@ -35,7 +35,7 @@ pub mod sweep;
 pub mod table;
 
 pub use record::{RunKey, RunRecord};
-pub use spec::{Experiment, Family};
+pub use spec::{Experiment, Family, MAX_RUNS};
 pub use store::RunStore;
 pub use summary::{learning_number, FamilySummary, LearningNumber, SizeSummary, Summary};
 pub use sweep::{sweep, SweepCounts, SweepOptions};

@@ -18,7 +18,7 @@
 //!     sampler = "in-degree:2"
 //!     sizes = [4, 8]
 //! "#, "exp.toml")?;
-//! assert_eq!(exp.grid().len(), 8);
+//! assert_eq!(exp.grid()?.len(), 8);
 //! # Ok::<(), sparselift::Error>(())
 //! ```
 
@@ -29,7 +29,7 @@ use crate::real::Precision;
 use crate::run::RunSpec;
 use crate::train::MethodConfig;
 use crate::zoo::ModuleRef;
-use crate::{Error, Result};
+use crate::{budget, Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -71,6 +71,10 @@ pub struct Experiment {
     #[serde(rename = "family")]
     pub families: Vec<Family>,
 }
+
+/// Most runs one experiment may have: far more than any sweep finishes, and few enough
+/// that the grid's keys (40 bytes each, plus the family's name) fit in a few hundred MiB.
+pub const MAX_RUNS: u64 = 10_000_000;
 
 fn f64_precision() -> Precision {
     Precision::F64
@@ -168,7 +172,50 @@ impl Experiment {
                 );
             }
         }
-        self.method.validate()
+        self.method.validate()?;
+        self.check_grid().map_err(|e| match e {
+            Error::Invalid { message, hint, .. } => Error::Invalid {
+                at: path.to_string(),
+                message,
+                hint,
+            },
+            other => other,
+        })
+    }
+
+    /// Fails when the grid of runs is larger than [`MAX_RUNS`] or its keys would not fit
+    /// in memory; every count is checked arithmetic.
+    fn check_grid(&self) -> Result<()> {
+        let (mut runs, mut bytes) = (Some(0u64), 0u64);
+        for f in &self.families {
+            let sizes = f
+                .sizes
+                .iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .len();
+            let here = (sizes as u64).checked_mul(self.seeds);
+            runs = runs.zip(here).and_then(|(a, b)| a.checked_add(b));
+            let key = (std::mem::size_of::<RunKey>() + f.name.len()) as u64;
+            bytes = bytes.saturating_add(budget::bytes(here.unwrap_or(u64::MAX), key));
+        }
+        let hint = "use fewer seeds or sizes, or split the experiment into several";
+        match runs {
+            Some(n) if n <= MAX_RUNS => {}
+            _ => {
+                let count = runs.map_or("2^64 or more".into(), |n| n.to_string());
+                return Err(Error::invalid(
+                    "experiment",
+                    format!(
+                        "{count} runs (distinct sizes × seeds, over all families), more than the limit of {MAX_RUNS} runs per experiment"
+                    ),
+                )
+                .with_hint(hint));
+            }
+        }
+        // The grid, and a shard's sorted copy of it.
+        let mut e = budget::Estimate::default();
+        e.add("the grid of runs", bytes.saturating_mul(2));
+        e.check("experiment", hint)
     }
 
     /// The experiment as TOML, as [`Experiment::from_toml`] reads it back.
@@ -176,8 +223,11 @@ impl Experiment {
         toml::to_string(self).map_err(|e| Error::invalid("experiment", e.to_string()))
     }
 
-    /// Every run of the experiment, in canonical order (family, size, seed).
-    pub fn grid(&self) -> Vec<RunKey> {
+    /// Every run of the experiment, in canonical order (family, size, seed); an error when
+    /// there are more than [`MAX_RUNS`] (an experiment built in code rather than read
+    /// with [`Experiment::from_toml`] is checked here).
+    pub fn grid(&self) -> Result<Vec<RunKey>> {
+        self.check_grid()?;
         let mut keys: Vec<RunKey> = self
             .families
             .iter()
@@ -189,7 +239,7 @@ impl Experiment {
             .collect();
         keys.sort();
         keys.dedup();
-        keys
+        Ok(keys)
     }
 
     /// The training run behind `key`.
@@ -216,5 +266,57 @@ impl Experiment {
             precision: self.precision,
             ..RunSpec::default()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn experiment(seeds: &str, sizes: &str) -> String {
+        format!(
+            r#"
+            module = "zoo:mlp?input=4&hidden=1&output=1"
+            data = "witness:m=2,n=16"
+            method = "flow:t=10"
+            epsilon = 1e-2
+            delta = 0.1
+            seeds = {seeds}
+
+            [[family]]
+            name = "sparse"
+            sampler = "in-degree:2"
+            sizes = {sizes}
+            "#
+        )
+    }
+
+    #[test]
+    fn a_grid_past_the_run_limit_is_refused_before_it_is_built() {
+        let e = Experiment::from_toml(&experiment("1000000000", "[4, 8]"), "exp.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("exp.toml") && e.contains("2000000000 runs") && e.contains("10000000"),
+            "{e}"
+        );
+        // Sizes × seeds past 2^64 is not an overflow.
+        let e = Experiment::from_toml(&experiment(&u64::MAX.to_string(), "[4, 8]"), "exp.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("2^64 or more runs") && e.contains("fewer seeds"),
+            "{e}"
+        );
+        // Repeated sizes are one point of the grid.
+        let exp = Experiment::from_toml(&experiment("5000000", "[4, 4, 4]"), "exp.toml").unwrap();
+        assert!(exp.check_grid().is_ok());
+        // An experiment changed in code is checked when its grid is asked for.
+        let mut exp = exp;
+        exp.seeds = MAX_RUNS + 1;
+        match exp.grid() {
+            Ok(keys) => panic!("a grid of {} runs", keys.len()),
+            Err(e) => assert!(e.to_string().contains("more than the limit"), "{e}"),
+        }
     }
 }

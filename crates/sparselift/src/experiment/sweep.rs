@@ -122,7 +122,7 @@ pub fn sweep(
         )
         .with_hint("pass --resume to continue this sweep, or choose another --out directory"));
     }
-    let mut keys = exp.grid();
+    let mut keys = exp.grid()?;
     if let Some((i, n)) = opts.shard {
         keys = store::shard(&keys, i, n)?;
     }
