@@ -182,8 +182,14 @@ fn check(case: &Case) -> Result<(), String> {
     }
 }
 
+/// The output directory the corpus's refused sweeps name: a refusal must not create it.
+const NEVER_WRITTEN: &str = "never-written";
+
 #[test]
 fn every_malformed_input_fails_cleanly() {
+    let never_written = corpus_dir().join(NEVER_WRITTEN);
+    // Left over by an earlier failing run, it would fail this one whatever the code does.
+    let _ = std::fs::remove_dir_all(&never_written);
     let cases = load_cases();
     let mut failures: Vec<String> = Vec::new();
     let mut ran = 0;
@@ -197,6 +203,13 @@ fn every_malformed_input_fails_cleanly() {
             }
             Err(e) => failures.push(format!("malformed case {e}")),
         }
+    }
+    if never_written.exists() {
+        failures.push(format!(
+            "{} exists: a refused sweep claimed its --out",
+            never_written.display()
+        ));
+        let _ = std::fs::remove_dir_all(&never_written);
     }
     assert!(
         failures.is_empty(),

@@ -193,3 +193,31 @@ fn a_sweep_continues_whatever_spelling_stored_its_experiment_but_not_another_exp
         "{stderr}"
     );
 }
+
+#[test]
+fn a_mistake_found_by_the_check_claims_no_directory_and_the_fix_runs_into_it() {
+    let t = Temp::new("check");
+    // in-degree:4 cannot apply at size 2; found before anything is written.
+    let bad = EXPERIMENT.replace("in-degree:2", "in-degree:4");
+    std::fs::write(t.0.join("exp.toml"), &bad).unwrap();
+    let fresh = t.out("fresh");
+    let empty = t.out("empty");
+    std::fs::create_dir(&empty).unwrap();
+    for dir in [&fresh, &empty] {
+        let out = t.sweep(dir).args(["--shard", "0/6"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("family \"sparse\" at size 2") && stderr.contains("in-degree:4"),
+            "{stderr}"
+        );
+    }
+    assert!(!fresh.exists(), "a refused sweep created its --out");
+    assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 0);
+
+    std::fs::write(t.0.join("exp.toml"), EXPERIMENT).unwrap();
+    for dir in [&fresh, &empty] {
+        succeed(t.sweep(dir).args(["--shard", "0/6"]));
+        assert_eq!(runs(dir).len(), TOTAL.div_ceil(6));
+    }
+}

@@ -188,49 +188,61 @@ struct Setup {
 }
 
 impl Setup {
-    /// Refuses a run whose memory — θ with its copy θ(0), the gradient and the method's
-    /// work vectors, the optimiser state, the activations of a full-batch evaluation and of
-    /// a mini-batch, and the data — would exceed the machine's, before any of the large
-    /// buffers is allocated.
+    /// [`check_memory`] of this run's network and data.
     fn check_memory<T: Real>(&self) -> Result<()> {
         let scalar = std::mem::size_of::<T>() as u64;
-        let theta = budget::bytes(self.net.num_params(), scalar);
-        let samples = self.train.len();
-        let (work, state, batch) = match &self.method {
-            // ∇L, the six further stages of Dormand–Prince and the trial point.
-            MethodConfig::Flow(_) => (8, 0, samples),
-            MethodConfig::Descent { optimizer, descent } => {
-                let state = match optimizer {
-                    OptimizerConfig::Sgd(c) if c.momentum == 0.0 => 0,
-                    OptimizerConfig::Sgd(_) => 1,
-                    OptimizerConfig::Adam(_) => 2,
-                };
-                (2, state, descent.batch_size.unwrap_or(samples).min(samples))
-            }
-        };
-        let data =
-            |d: &Dataset| budget::bytes(d.len(), 4 * (d.input_dim() + d.output_dim()) as u64);
-        let mut e = budget::Estimate::default();
-        e.add("θ and θ(0)", theta.saturating_mul(2))
-            .add("gradients", theta.saturating_mul(work))
-            .add("optimiser state", theta.saturating_mul(state))
-            .add(
-                format!("activations at {samples} samples"),
-                self.net.activation_bytes(samples, scalar),
-            )
-            .add(
-                format!("activations at batch {batch}"),
-                self.net.activation_bytes(batch, scalar),
-            )
-            .add(
-                "data",
-                data(&self.train).saturating_add(self.test.as_ref().map_or(0, data)),
-            );
-        e.check(
-            "run",
+        check_memory(
+            &self.method,
+            scalar,
+            budget::bytes(self.net.num_params(), 1),
+            &|batch| self.net.activation_bytes(batch, scalar),
+            &self.train,
+            self.test.as_ref(),
             "use a smaller --size or a sparser --sampler (e.g. in-degree:16), fewer samples, or --precision f32",
         )
     }
+}
+
+/// Refuses a run whose memory — θ with its copy θ(0), the gradient and the method's
+/// work vectors, the optimiser state, the activations of a full-batch evaluation and of a
+/// mini-batch, and the data — would exceed the machine's, before any of the large buffers
+/// is allocated: `params` scalars of `scalar` bytes, `activations(batch)` bytes of
+/// activations at a batch; `hint` says what to change.
+fn check_memory(
+    method: &MethodConfig,
+    scalar: u64,
+    params: u64,
+    activations: &dyn Fn(usize) -> u64,
+    train: &Dataset,
+    test: Option<&Dataset>,
+    hint: &str,
+) -> Result<()> {
+    let theta = params.saturating_mul(scalar);
+    let samples = train.len();
+    let (work, state, batch) = match method {
+        // ∇L, the six further stages of Dormand–Prince and the trial point.
+        MethodConfig::Flow(_) => (8, 0, samples),
+        MethodConfig::Descent { optimizer, descent } => {
+            let state = match optimizer {
+                OptimizerConfig::Sgd(c) if c.momentum == 0.0 => 0,
+                OptimizerConfig::Sgd(_) => 1,
+                OptimizerConfig::Adam(_) => 2,
+            };
+            (2, state, descent.batch_size.unwrap_or(samples).min(samples))
+        }
+    };
+    let data = |d: &Dataset| budget::bytes(d.len(), 4 * (d.input_dim() + d.output_dim()) as u64);
+    let mut e = budget::Estimate::default();
+    e.add("θ and θ(0)", theta.saturating_mul(2))
+        .add("gradients", theta.saturating_mul(work))
+        .add("optimiser state", theta.saturating_mul(state))
+        .add(
+            format!("activations at {samples} samples"),
+            activations(samples),
+        )
+        .add(format!("activations at batch {batch}"), activations(batch))
+        .add("data", data(train).saturating_add(test.map_or(0, data)));
+    e.check("run", hint)
 }
 
 fn user(at: &str, e: String) -> Error {
@@ -248,6 +260,35 @@ impl RunSpec {
             spec = spec.fiber(k, n);
         }
         Ok(spec)
+    }
+
+    /// Checks, without drawing the lift, that this run's network fits on `module`
+    /// (resolved from [`RunSpec::module`]) and in memory with its data `train` and `test`
+    /// (from [`RunSpec::datasets`]): the lift's recipe against the module as
+    /// [`LiftSpec::plan`] checks it, and the run's estimated memory, refused with
+    /// `memory_hint` (what to change). Cheap at any size, so a sweep checks every run
+    /// before it starts. Whether the data fit the module is [`check_fit`]'s to say.
+    pub fn check(
+        &self,
+        module: &Module,
+        train: &Dataset,
+        test: Option<&Dataset>,
+        memory_hint: &str,
+    ) -> Result<()> {
+        let plan = self.lift_spec()?.plan(module)?;
+        let scalar = match self.precision {
+            Precision::F32 => 4,
+            Precision::F64 => 8,
+        };
+        check_memory(
+            &self.method,
+            scalar,
+            plan.params(module),
+            &|batch| Network::activation_bytes_for(module, &plan.fibers, batch, scalar),
+            train,
+            test,
+            memory_hint,
+        )
     }
 
     /// The data as `(train, test)` for `module`.
@@ -322,6 +363,9 @@ impl RunSpec {
         })
     }
 }
+
+#[cfg(doc)]
+use crate::train::check_fit;
 
 /// Runs `spec` from scratch.
 pub fn train(spec: &RunSpec, opts: &mut RunOptions<'_>) -> Result<RunOutcome> {

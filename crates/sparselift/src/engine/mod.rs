@@ -59,17 +59,22 @@ impl Network {
     /// pre-activation of every lifted edge's target — a lower bound of the engine's
     /// workspace, for the memory estimate of [`crate::budget`].
     pub fn activation_bytes(&self, batch: usize, scalar: u64) -> u64 {
-        let (module, lift) = (self.module(), self.lift());
+        Network::activation_bytes_for(self.module(), self.lift().fibers(), batch, scalar)
+    }
+
+    /// [`Network::activation_bytes`] of a network on `module` with fiber sizes `fibers`
+    /// (indexed by vertex id), known before its lift is drawn.
+    pub fn activation_bytes_for(module: &Module, fibers: &[u32], batch: usize, scalar: u64) -> u64 {
         let values = module
             .vertices()
             .iter()
-            .enumerate()
-            .fold(0u64, |s, (v, x)| {
-                s.saturating_add(crate::budget::bytes(lift.fiber(v), x.numel() as u64))
+            .zip(fibers)
+            .fold(0u64, |s, (x, &n)| {
+                s.saturating_add(crate::budget::bytes(n, x.numel() as u64))
             });
         let pre = module.edges().iter().fold(0u64, |s, e| {
             s.saturating_add(crate::budget::bytes(
-                lift.fiber(e.to),
+                fibers[e.to],
                 e.z_shape.iter().product::<usize>() as u64,
             ))
         });

@@ -26,6 +26,7 @@
 //! # Ok::<(), sparselift::Error>(())
 //! ```
 
+mod check;
 pub mod record;
 mod spec;
 pub mod stats;

@@ -77,12 +77,17 @@ pub fn stored_experiment(dir: &Path) -> Result<Experiment> {
 }
 
 /// Runs `exp` into `dir`; `progress(done, total, record)` is called after each run.
+///
+/// The whole experiment is checked first ([`Experiment::check`]): a mistake is an error
+/// before `dir` is created or its experiment file written, so the corrected experiment
+/// can use the same directory.
 pub fn sweep(
     exp: &Experiment,
     dir: &Path,
     opts: &SweepOptions,
     progress: &(dyn Fn(usize, usize, &RunRecord) + Sync),
 ) -> Result<SweepCounts> {
+    exp.check()?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let exp_path = dir.join(EXPERIMENT_FILE);
     let text = exp.to_toml()?;

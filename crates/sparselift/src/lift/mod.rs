@@ -34,7 +34,7 @@ mod validate;
 pub use crate::module::Sampler;
 pub use bipartite::{Bipartite, MAX_EDGES};
 pub use explicit::{load_lift, read_edge_list, save_lift, ExplicitEdges, ExplicitLift};
-pub use spec::LiftSpec;
+pub use spec::{LiftPlan, LiftSpec};
 pub use stats::{DegreeStats, EdgeStats, FiberStats, LiftStats};
 
 /// A lift of a base module: fiber sizes and per-base-edge bipartite graphs.

@@ -18,7 +18,7 @@
 
 use super::explicit::read_edge_list_for;
 use super::samplers::{self, EdgeStreams};
-use super::{Bipartite, Lift, LiftSpec, Sampler, MAX_EDGES};
+use super::{Bipartite, Lift, LiftPlan, LiftSpec, Sampler, MAX_EDGES};
 #[cfg(doc)]
 use crate::module::Vertex;
 use crate::module::{Edge, Module, Role};
@@ -50,6 +50,23 @@ pub(super) fn sample(spec: &LiftSpec, module: &Module) -> Result<Lift> {
         edges,
         samplers.into_iter().map(Some).collect(),
     )
+}
+
+/// Everything [`sample`] checks before drawing, and an explicit edge list read and
+/// checked against its fibers: the fibers and the number of lifted edges over each base
+/// edge — exact for `dense`, `in-degree`, `k-lift` and explicit lists, the expected count
+/// for `erdos-renyi` and `set`.
+pub(super) fn plan(spec: &LiftSpec, module: &Module) -> Result<LiftPlan> {
+    let fibers = fiber_sizes(spec, module)?;
+    let samplers = edge_samplers(spec, module, &fibers)?;
+    let mut edges = check_sizes(module, &fibers, &samplers)?;
+    for ((e, sampler), count) in module.edges().iter().zip(&samplers).zip(&mut edges) {
+        if let Sampler::Explicit(path) = sampler {
+            let pairs = read_edge_list_for(module, e, path, fibers[e.from], fibers[e.to])?;
+            *count = pairs.len() as u64;
+        }
+    }
+    Ok(LiftPlan { fibers, edges })
 }
 
 /// `vertex "name"`, for error messages.
@@ -150,9 +167,12 @@ fn er_probability(sampler: &Sampler, n_src: u32, n_dst: u32) -> Option<f64> {
     }
 }
 
-/// Checks every sampler against its fibers and the lift's size against the limits.
-fn check_sizes(module: &Module, fibers: &[u32], samplers: &[Sampler]) -> Result<()> {
+/// Checks every sampler against its fibers and the lift's size against the limits;
+/// returns the number of lifted edges over each base edge (expected for random
+/// samplers, 0 for an explicit edge list, which is not read here).
+fn check_sizes(module: &Module, fibers: &[u32], samplers: &[Sampler]) -> Result<Vec<u64>> {
     let mut index_bytes = 0u64;
+    let mut counts = Vec::with_capacity(samplers.len());
     for (e, sampler) in module.edges().iter().zip(samplers) {
         let (n_src, n_dst) = (fibers[e.from], fibers[e.to]);
         let (u, v) = (n_src as u64, n_dst as u64);
@@ -212,6 +232,7 @@ fn check_sizes(module: &Module, fibers: &[u32], samplers: &[Sampler]) -> Result<
         if !complete {
             index_bytes += 12 * expected + 4 * (u + v + 2);
         }
+        counts.push(count);
     }
     let budget = crate::budget::machine_memory();
     if index_bytes > budget {
@@ -225,7 +246,7 @@ fn check_sizes(module: &Module, fibers: &[u32], samplers: &[Sampler]) -> Result<
         )
         .with_hint("use a smaller lift size or a sparser sampler"));
     }
-    Ok(())
+    Ok(counts)
 }
 
 /// Draws the graph over base edge `e` (sizes already checked).

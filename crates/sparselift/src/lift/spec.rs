@@ -51,4 +51,36 @@ impl LiftSpec {
     pub fn sample(&self, module: &Module) -> Result<Lift> {
         super::sample::sample(self, module)
     }
+
+    /// Checks the recipe against `module` as [`LiftSpec::sample`] does — fiber overrides,
+    /// samplers, in-degrees and the size limits — without drawing, and returns the sizes
+    /// of the lift it would draw. Cheap at any size, except that an explicit edge list is
+    /// read (and checked against its fibers).
+    pub fn plan(&self, module: &Module) -> Result<LiftPlan> {
+        super::sample::plan(self, module)
+    }
+}
+
+/// The sizes of a lift before it is drawn ([`LiftSpec::plan`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiftPlan {
+    /// Fiber size of every base vertex, indexed by vertex id.
+    pub fibers: Vec<u32>,
+    /// Lifted edges over every base edge, indexed by edge id: exact for `dense`,
+    /// `in-degree`, `k-lift` and explicit edge lists, the expected count for
+    /// `erdos-renyi` and `set`.
+    pub edges: Vec<u64>,
+}
+
+impl LiftPlan {
+    /// Scalar parameters of a network on this lift (saturating at `u64::MAX`).
+    pub fn params(&self, module: &Module) -> u64 {
+        module
+            .edges()
+            .iter()
+            .zip(&self.edges)
+            .fold(0u64, |sum, (e, &n)| {
+                sum.saturating_add(n.saturating_mul(e.weight_numel() as u64))
+            })
+    }
 }

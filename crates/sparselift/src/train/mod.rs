@@ -54,7 +54,7 @@ pub use method::MethodConfig;
 pub use objective::{from_fn, BatchObjective, FnObjective, FullBatch, Objective};
 pub use optim::{Adam, AdamConfig, AnyOptimizer, Optimizer, OptimizerConfig, Sgd, SgdConfig};
 pub use schedule::Schedule;
-pub use supervised::{Evaluation, Supervised};
+pub use supervised::{check_fit, Evaluation, Supervised};
 pub use trainer::{Progress, Trainer};
 
 use crate::{Error, Result};

@@ -11,6 +11,7 @@ use super::loss::{self, Loss};
 use super::BatchObjective;
 use crate::data::{Dataset, Targets};
 use crate::engine::{Network, Workspace};
+use crate::module::Module;
 use crate::{Error, Real, Result};
 use std::sync::Arc;
 
@@ -30,6 +31,36 @@ pub struct Supervised<T: Real> {
     gout: Vec<T>,
 }
 
+/// Checks that `data` fit a network on `module`: the same number of inputs, of regression
+/// targets as outputs, and an output for every class label.
+pub fn check_fit(module: &Module, data: &Dataset) -> Result<()> {
+    let (din, dout) = (module.input_dim(), module.output_dim());
+    if data.input_dim() != din {
+        return Err(Error::invalid(
+            "data",
+            format!(
+                "the module takes {din} inputs per sample, the data have {}",
+                data.input_dim()
+            ),
+        )
+        .with_hint("choose a module whose input size matches the data's columns"));
+    }
+    match data.targets() {
+        Targets::Regression { dim, .. } if *dim != dout => Err(Error::invalid(
+            "data",
+            format!("the module has {dout} outputs, the data have {dim} targets per sample"),
+        )),
+        Targets::Regression { .. } => Ok(()),
+        Targets::Classes { labels, .. } => match labels.iter().find(|&&c| c as usize >= dout) {
+            Some(&bad) => Err(Error::invalid(
+                "data",
+                format!("class label {bad} but the module has only {dout} outputs (one per class)"),
+            )),
+            None => Ok(()),
+        },
+    }
+}
+
 impl<T: Real> Supervised<T> {
     /// The objective of `net` on `data`, sharing `net`.
     ///
@@ -37,27 +68,8 @@ impl<T: Real> Supervised<T> {
     /// When the data do not fit the network: another number of inputs, of regression
     /// targets, or a class label without an output.
     pub fn new(net: Arc<Network>, data: &Dataset) -> Result<Self> {
-        let m = net.module();
-        let (din, dout) = (m.input_dim(), m.output_dim());
-        if data.input_dim() != din {
-            return Err(Error::invalid(
-                "data",
-                format!(
-                    "the module takes {din} inputs per sample, the data have {}",
-                    data.input_dim()
-                ),
-            )
-            .with_hint("choose a module whose input size matches the data's columns"));
-        }
+        check_fit(net.module(), data)?;
         let (loss, variance) = match data.targets() {
-            Targets::Regression { dim, .. } if *dim != dout => {
-                return Err(Error::invalid(
-                    "data",
-                    format!(
-                        "the module has {dout} outputs, the data have {dim} targets per sample"
-                    ),
-                ))
-            }
             Targets::Regression { .. } => {
                 // Over the feature-major values, the order the sums have always run in.
                 let all: Vec<usize> = (0..data.len()).collect();
@@ -65,15 +77,7 @@ impl<T: Real> Supervised<T> {
                 data.gather_targets(&all, &mut values);
                 (Loss::Mse, loss::variance(&values))
             }
-            Targets::Classes { labels, .. } => {
-                if let Some(&bad) = labels.iter().find(|&&c| c as usize >= dout) {
-                    return Err(Error::invalid(
-                        "data",
-                        format!("class label {bad} but the module has only {dout} outputs (one per class)"),
-                    ));
-                }
-                (Loss::CrossEntropy, 1.0)
-            }
+            Targets::Classes { .. } => (Loss::CrossEntropy, 1.0),
         };
         Ok(Supervised {
             net,
