@@ -4,58 +4,49 @@
 
 use crate::data::{Column, CsvTarget, DataSource, Dataset, Targets};
 use crate::module::Module;
+use crate::train::check_fit;
 use crate::{Error, Result};
 
-/// Checks that `train` and `test`, drawn from `source`, fit `module`'s inputs and outputs;
-/// returns the notes to show with the run's result.
+/// Checks with [`check_fit`] that `train` and `test`, drawn from `source`, fit `module`;
+/// an error is placed at the split and the source, with a hint for that source. Returns
+/// the notes to show with the run's result.
 pub(super) fn check(
     module: &Module,
     source: &DataSource,
     train: &Dataset,
     test: Option<&Dataset>,
 ) -> Result<Vec<String>> {
-    let (din, dout) = (module.input_dim(), module.output_dim());
-    if train.input_dim() != din {
-        return Err(Error::invalid(
-            "data",
-            format!(
-                "the module takes {din} inputs per sample, the data `{source}` have {}",
-                train.input_dim()
-            ),
-        )
-        .with_hint(input_hint(source, din, train.input_dim())));
+    let splits = [("training", Some(train)), ("test", test)];
+    for (split, data) in splits {
+        let Some(data) = data else { continue };
+        check_fit(module, data).map_err(|e| match e {
+            Error::Invalid { message, .. } => Error::Invalid {
+                at: format!("the {split} set of `{source}`"),
+                message,
+                hint: Some(hint(module, source, data)),
+            },
+            other => other,
+        })?;
     }
-    match train.targets() {
-        Targets::Regression { dim, .. } if *dim != dout => Err(Error::invalid(
-            "data",
-            format!(
-                "the module has {dout} outputs, the data `{source}` have {dim} targets per sample"
-            ),
-        )
-        .with_hint(target_hint(source, dout))),
-        Targets::Regression { .. } => Ok(Vec::new()),
-        Targets::Classes { classes, .. } => {
-            let splits = [("training", Some(train)), ("test", test)];
-            for (split, data) in splits {
-                let labels = data.and_then(Dataset::labels).unwrap_or(&[]);
-                if let Some(&bad) = labels.iter().find(|&&c| c as usize >= dout) {
-                    return Err(Error::invalid(
-                        "data",
-                        format!(
-                            "the {split} set of `{source}` has class label {bad}, but the module has \
-                             only {dout} outputs (one per class)"
-                        ),
-                    )
-                    .with_hint(format!(
-                        "a classifier of {classes} classes needs {classes} outputs (e.g. `output={classes}` in a zoo module)"
-                    )));
-                }
-            }
-            Ok(splits
-                .iter()
-                .filter_map(|(split, data)| absent_classes(split, (*data)?, *classes))
-                .collect())
-        }
+    let classes = match train.targets() {
+        Targets::Classes { classes, .. } => *classes,
+        Targets::Regression { .. } => return Ok(Vec::new()),
+    };
+    Ok(splits
+        .iter()
+        .filter_map(|(split, data)| absent_classes(split, (*data)?, classes))
+        .collect())
+}
+
+/// What to change when `data`, from `source`, do not fit `module`.
+fn hint(module: &Module, source: &DataSource, data: &Dataset) -> String {
+    let (din, dout) = (module.input_dim(), module.output_dim());
+    match data.targets() {
+        _ if data.input_dim() != din => input_hint(source, din, data.input_dim()),
+        Targets::Regression { .. } => target_hint(source, dout),
+        Targets::Classes { classes, .. } => format!(
+            "a classifier of {classes} classes needs {classes} outputs (e.g. `output={classes}` in a zoo module)"
+        ),
     }
 }
 
@@ -131,7 +122,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("takes 16 inputs per sample, the data `digits` have 64"),
+            e.starts_with("the training set of `digits`: the module takes 16 inputs per sample, the data have 64"),
             "{e}"
         );
         assert!(e.contains("when `--data` is not given"), "{e}");
@@ -146,7 +137,9 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("3 outputs, the data `iris.csv` have 1 targets"),
+            e.starts_with(
+                "the training set of `iris.csv`: the module has 3 outputs, the data have 1 targets"
+            ),
             "{e}"
         );
         assert!(
@@ -164,7 +157,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("the test set of `x.csv:label=last` has class label 2"),
+            e.starts_with("the test set of `x.csv:label=last`: class label 2 but the module has only 2 outputs"),
             "{e}"
         );
         assert!(e.contains("needs 3 outputs"), "{e}");
