@@ -36,7 +36,7 @@ pub enum Error {
         hint: Option<String>,
     },
     /// An operating-system error while reading or writing a file.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {source}", tidy(&path.display().to_string()))]
     Io {
         /// The file or directory.
         path: PathBuf,
@@ -87,6 +87,8 @@ impl Error {
                     | std::io::ErrorKind::PermissionDenied
                     | std::io::ErrorKind::InvalidData
                     | std::io::ErrorKind::IsADirectory
+                    | std::io::ErrorKind::NotADirectory
+                    | std::io::ErrorKind::InvalidFilename
             ),
         }
     }
@@ -136,6 +138,7 @@ fn tidy(text: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn long_digit_runs_and_long_fields_are_shortened_in_messages() {
@@ -150,6 +153,13 @@ mod tests {
         let e = Error::invalid(format!("data source `{echoed}`"), "empty").to_string();
         assert!(e.len() < 1100, "{}", e.len());
         assert!(e.ends_with("… (4014 more bytes): empty"), "{e}");
+        let long = Path::new("x").with_file_name("y".repeat(5000));
+        let e = Error::io(
+            &long,
+            std::io::Error::from(std::io::ErrorKind::InvalidFilename),
+        );
+        assert!(e.is_user_error());
+        assert!(e.to_string().len() < 1100, "{}", e.to_string().len());
         let ok = Error::invalid("vertex `h1`", "in-degree 12345678901234567890 of 20 digits");
         assert!(ok.to_string().contains("12345678901234567890 of"));
     }

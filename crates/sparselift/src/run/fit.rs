@@ -94,8 +94,9 @@ fn absent_classes(split: &str, data: &Dataset, classes: usize) -> Option<String>
     } else {
         "the network never sees them in training"
     };
+    let have = if absent.len() == 1 { "has" } else { "have" };
     Some(format!(
-        "{} of {classes} classes (class {}) have no sample among the {} {split} samples: {consequence}",
+        "{} of {classes} classes (class {}) {have} no sample among the {} {split} samples: {consequence}",
         absent.len(),
         list.join(", "),
         data.len()
