@@ -13,7 +13,9 @@ const MEMORY_HINT: &str =
     "use a sparser sampler for the family (e.g. in-degree:16), fewer samples, or precision = \"f32\"";
 
 impl Experiment {
-    /// Checks that every run of the experiment can start (see the [module docs](self)).
+    /// Checks that every run of the experiment can start: the module, the data against it,
+    /// and every family at every size (its lift recipe, without drawing it, and the run's
+    /// estimated memory).
     ///
     /// ```
     /// use sparselift::experiment::Experiment;
