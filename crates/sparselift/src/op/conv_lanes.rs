@@ -6,7 +6,7 @@
 //! [`LANES`] samples, a zero-padded map small enough for the L1 cache (the op's
 //! `fast_layout`), laid out once per pass and read again by the backward pass. Every tap
 //! then reads a contiguous run of it with no bounds to test, and a tile of [`COLS`] output
-//! positions of one row stays in registers while the taps of one source are added. An
+//! positions of one row stays in registers while the taps of all the sources are added. An
 //! element of `z` receives its terms in the order of the per-edge loops — source by
 //! source, taps ascending (forward) or descending (transposed), padding adding zeros —
 //! so the forward pass and the input gradient are bit for bit the per-edge results; the
@@ -88,6 +88,7 @@ impl Conv {
             }
         }
         let mut acc = vec![T::zero(); self.h * self.w * LANES];
+        let mut runs = Vec::with_capacity(count * self.kh);
         for (c, lane0) in (0..b).step_by(LANES).enumerate() {
             let n = LANES.min(b - lane0);
             match overwrite {
@@ -98,16 +99,18 @@ impl Conv {
                     }
                 }
             }
+            // Each kernel row with the padded rows it reads from (its row offset applied).
+            runs.clear();
             for e in 0..count {
                 let x = &edge(e).1[c * positions * LANES..][..positions * LANES];
-                add_taps(
-                    self,
-                    x.as_chunks().0,
-                    wp,
-                    &kernels[e * taps..][..taps],
-                    &mut acc,
+                let (x, k) = (x.as_chunks().0, &kernels[e * taps..][..taps]);
+                runs.extend(
+                    k.chunks_exact(self.kw)
+                        .enumerate()
+                        .map(|(a, k)| (k, &x[a * wp..])),
                 );
             }
+            add_taps(self, &runs, wp, &mut acc);
             if n == LANES {
                 finish.tile(&mut acc, &[]);
             }
@@ -138,6 +141,9 @@ impl Conv {
     }
 }
 
+/// A kernel row and the padded map its taps read, from the row the kernel row starts at.
+type Run<'a, T> = (&'a [T], &'a [[T; LANES]]);
+
 /// `d[..n] = s[..n]`, the rest of `d` zero: a full chunk as one fixed-size copy (a
 /// copy of a length known only at run time is a call to `memmove`).
 #[inline(always)]
@@ -150,20 +156,21 @@ fn copy_lanes<T: Real>(d: &mut [T], s: &[T], n: usize) {
     }
 }
 
-/// `acc[p] += Σ_t k[t] · pad[p + shift(t)]` for every output position `p`, by tiles of
-/// [`COLS`] positions of a row held in registers, one vector of lanes at a time.
+/// `acc[p] += Σ_(k, x) Σ_c k[c] · x[p + shift(c)]` for every output position `p`, over
+/// `runs` of one kernel row `k` and the padded map `x` from the row it starts at, by tiles
+/// of [`COLS`] positions of a row held in registers, one vector of lanes at a time.
 #[multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma", "aarch64+neon"))]
-fn add_taps<T: Real>(c: &Conv, pad: &[[T; LANES]], wp: usize, k: &[T], acc: &mut [T]) {
+fn add_taps<T: Real>(c: &Conv, runs: &[Run<T>], wp: usize, acc: &mut [T]) {
     let bytes = match_target! {
         "x86_64+avx512f" => 64,
         "x86_64+avx2" => 32,
         _ => 16,
     };
     match bytes / size_of::<T>() {
-        16 => tiles::<T, 16>(c, pad, wp, k, acc),
-        8 => tiles::<T, 8>(c, pad, wp, k, acc),
-        4 => tiles::<T, 4>(c, pad, wp, k, acc),
-        _ => tiles::<T, 2>(c, pad, wp, k, acc),
+        16 => tiles::<T, 16>(c, runs, wp, acc),
+        8 => tiles::<T, 8>(c, runs, wp, acc),
+        4 => tiles::<T, 4>(c, runs, wp, acc),
+        _ => tiles::<T, 2>(c, runs, wp, acc),
     }
 }
 
@@ -171,12 +178,12 @@ fn add_taps<T: Real>(c: &Conv, pad: &[[T; LANES]], wp: usize, k: &[T], acc: &mut
 /// registers (wider ones would spill to the stack); each lane sums its terms in the same
 /// order whatever `V` is. The common kernel widths are compiled apart.
 #[inline(always)]
-fn tiles<T: Real, const V: usize>(c: &Conv, pad: &[[T; LANES]], wp: usize, k: &[T], acc: &mut [T]) {
+fn tiles<T: Real, const V: usize>(c: &Conv, runs: &[Run<T>], wp: usize, acc: &mut [T]) {
     match c.kw {
-        1 => rows::<T, V, 1>(c, pad, wp, k, acc),
-        3 => rows::<T, V, 3>(c, pad, wp, k, acc),
-        5 => rows::<T, V, 5>(c, pad, wp, k, acc),
-        _ => rows::<T, V, 0>(c, pad, wp, k, acc),
+        1 => rows::<T, V, 1>(c, runs, wp, acc),
+        3 => rows::<T, V, 3>(c, runs, wp, acc),
+        5 => rows::<T, V, 5>(c, runs, wp, acc),
+        _ => rows::<T, V, 0>(c, runs, wp, acc),
     }
 }
 
@@ -184,9 +191,8 @@ fn tiles<T: Real, const V: usize>(c: &Conv, pad: &[[T; LANES]], wp: usize, k: &[
 #[inline(always)]
 fn rows<T: Real, const V: usize, const KW: usize>(
     c: &Conv,
-    pad: &[[T; LANES]],
+    runs: &[Run<T>],
     wp: usize,
-    k: &[T],
     acc: &mut [T],
 ) {
     for v in (0..LANES).step_by(V) {
@@ -194,12 +200,12 @@ fn rows<T: Real, const V: usize, const KW: usize>(
             let mut j0 = 0;
             while j0 + COLS <= c.w {
                 let acc = &mut acc[(i * c.w + j0) * LANES..];
-                tile::<T, V, COLS, KW>(c, pad, wp, k, acc, (i, j0, v));
+                tile::<T, V, COLS, KW>(runs, wp, acc, (i, j0, v));
                 j0 += COLS;
             }
             while j0 < c.w {
                 let acc = &mut acc[(i * c.w + j0) * LANES..];
-                tile::<T, V, 1, KW>(c, pad, wp, k, acc, (i, j0, v));
+                tile::<T, V, 1, KW>(runs, wp, acc, (i, j0, v));
                 j0 += 1;
             }
         }
@@ -207,15 +213,18 @@ fn rows<T: Real, const V: usize, const KW: usize>(
 }
 
 /// [`add_taps`] on lanes `v..v + V` of the `R` positions from `(i, j0)`, whose
-/// accumulators start at `acc`. With `KW` known, each vector of a padded row is loaded
-/// once and added to every position it reaches, taps ascending per position as the
-/// per-edge loops add them.
+/// accumulators start at `acc`: sources in order and taps ascending per position, as the
+/// per-edge loops add them; with `KW` known, the loop over a kernel row unrolls.
+///
+/// The rows of all the sources' kernels run as one loop (not a loop over sources around
+/// one over rows): the compiler keeps the tile in registers only across its innermost
+/// loop, and copies it through the stack at the loop's ends. The loop nest over taps,
+/// then positions is the one it vectorises: loading each vector of a row once for all the
+/// positions it reaches (taps inside positions) left the tile in scalars.
 #[inline(always)]
 fn tile<T: Real, const V: usize, const R: usize, const KW: usize>(
-    c: &Conv,
-    pad: &[[T; LANES]],
+    runs: &[Run<T>],
     wp: usize,
-    k: &[T],
     acc: &mut [T],
     (i, j0, v): (usize, usize, usize),
 ) {
@@ -224,26 +233,13 @@ fn tile<T: Real, const V: usize, const R: usize, const KW: usize>(
     for (r, t) in t.iter_mut().enumerate() {
         t.copy_from_slice(&acc[r * LANES + v..][..V]);
     }
-    for a in 0..c.kh {
-        if KW == 0 {
-            for (cc, &w) in k[a * c.kw..][..c.kw].iter().enumerate() {
-                let run = &pad[(i + a) * wp + j0 + cc..][..R];
-                for (t, x) in t.iter_mut().zip(run) {
-                    for l in 0..V {
-                        t[l] += w * x[v + l];
-                    }
-                }
-            }
-        } else {
-            let w: &[T; KW] = k[a * KW..][..KW].try_into().unwrap();
-            let run = &pad[(i + a) * wp + j0..][..R + KW - 1];
-            for (q, x) in run.iter().enumerate() {
-                for (cc, &w) in w.iter().enumerate() {
-                    if let Some(t) = q.checked_sub(cc).and_then(|r| t.get_mut(r)) {
-                        for l in 0..V {
-                            t[l] += w * x[v + l];
-                        }
-                    }
+    for &(k, pad) in runs {
+        let k = if KW == 0 { k } else { &k[..KW] };
+        let run = &pad[i * wp + j0..][..R + k.len() - 1];
+        for (cc, &w) in k.iter().enumerate() {
+            for (t, x) in t.iter_mut().zip(&run[cc..]) {
+                for l in 0..V {
+                    t[l] += w * x[v + l];
                 }
             }
         }
