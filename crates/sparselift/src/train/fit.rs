@@ -177,4 +177,41 @@ mod tests {
         let wrong = Dataset::classification(vec![0.0; 3], 3, vec![0], 2).unwrap();
         assert!(trained.evaluate(&wrong).is_err());
     }
+
+    #[test]
+    fn rkc_flow_trains_a_small_lift_to_the_target() {
+        // A witness task the lift can fit: both solvers reach ε, RKC with fewer gradients.
+        let module = mlp(&MlpConfig {
+            input: 4,
+            hidden: 1,
+            output: 1,
+            ..Default::default()
+        })
+        .unwrap();
+        let witness = crate::data::WitnessSpec {
+            m: 2,
+            n: 64,
+            noise: 0.0,
+            seed: 0,
+            test_n: None,
+        };
+        let (data, _) = witness.generate(&module).unwrap();
+        let lift = LiftSpec::new(16, Sampler::Dense).sample(&module).unwrap();
+        let net = Arc::new(Network::new(module, lift).unwrap());
+        let mut evals = Vec::new();
+        for method in ["flow:solver=rkc,target=1e-3", "flow:target=1e-3"] {
+            let method = MethodConfig::parse(method).unwrap();
+            let trained = train::<f64>(net.clone(), &data, &method, 3, None).unwrap();
+            let o = &trained.outcome;
+            assert_eq!(o.status, Status::Converged, "{method}");
+            assert!(o.train.criterion <= 1e-3, "{method}: {}", o.train.criterion);
+            evals.push(o.grad_evals);
+        }
+        assert!(
+            evals[0] < evals[1],
+            "RKC {} vs Dormand–Prince {}",
+            evals[0],
+            evals[1]
+        );
+    }
 }

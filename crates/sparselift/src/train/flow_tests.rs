@@ -251,9 +251,10 @@ fn path_length_matches_the_closed_form() {
     );
 }
 
-fn resumed_run<T: Real>(checkpoint_every: u64) -> Flow<T> {
+fn resumed_run<T: Real>(solver: Solver, checkpoint_every: u64) -> Flow<T> {
     let mut obj = TanhFit::new(16, 4);
     let cfg = FlowConfig {
+        solver,
         target: 1e-4,
         ..config(200.0, 1e-6)
     };
@@ -284,16 +285,161 @@ fn assert_identical<T: Real>(a: &Flow<T>, b: &Flow<T>) {
 
 #[test]
 fn a_run_resumed_from_json_ends_bit_identically() {
-    let straight = resumed_run::<f64>(0);
+    let straight = resumed_run::<f64>(Solver::Dopri, 0);
     assert!(
         straight.steps() > 30 && straight.rejected() > 0,
         "too easy a test run"
     );
     for every in [1, 7] {
-        assert_identical(&straight, &resumed_run::<f64>(every));
+        assert_identical(&straight, &resumed_run::<f64>(Solver::Dopri, every));
     }
-    let straight = resumed_run::<f32>(0);
-    assert_identical(&straight, &resumed_run::<f32>(3));
+    let straight = resumed_run::<f32>(Solver::Dopri, 0);
+    assert_identical(&straight, &resumed_run::<f32>(Solver::Dopri, 3));
+}
+
+#[test]
+fn an_rkc_run_resumed_from_json_ends_bit_identically() {
+    // Checkpoints fall between re-estimates of ρ (every 25 accepted steps), so the
+    // eigenvector, ρ and its age must travel with the state.
+    let straight = resumed_run::<f64>(Solver::Rkc, 0);
+    assert!(
+        straight.steps() > 3 * u64::from(Spectrum::REFRESH) && straight.rejected() > 0,
+        "too easy a test run: {} steps, {} rejected",
+        straight.steps(),
+        straight.rejected()
+    );
+    for every in [1, 7] {
+        assert_identical(&straight, &resumed_run::<f64>(Solver::Rkc, every));
+    }
+    let straight = resumed_run::<f32>(Solver::Rkc, 0);
+    assert_identical(&straight, &resumed_run::<f32>(Solver::Rkc, 3));
+}
+
+/// `config` for the RKC solver.
+fn rkc(t_max: f64, rtol: f64) -> FlowConfig {
+    FlowConfig {
+        solver: Solver::Rkc,
+        ..config(t_max, rtol)
+    }
+}
+
+#[test]
+fn rkc_matches_the_closed_form_of_a_stiff_quadratic_for_far_fewer_gradients() {
+    // Eigenvalues 1 to 10⁴: Dormand–Prince is held at h ≈ 3.3·10⁻⁴ by stability over the
+    // whole horizon, RKC takes steps sized for the slow modes with enough stages to stay
+    // stable on the fast ones.
+    let lambda = [1.0, 10.0, 100.0, 1e3, 1e4];
+    let theta0 = vec![1.0, -2.0, 0.5, 3.0, -1.0];
+    let t_max = 5.0;
+    let mut q = Quadratic::rotated(&lambda);
+    let mut flow = Flow::new(rkc(t_max, 1e-7), theta0.clone(), &mut q).unwrap();
+    assert_eq!(flow.run(&mut q, |_| {}), Status::Timeout(Limit::Time));
+    assert_eq!(flow.t(), t_max);
+    let exact = q.exact(&theta0, t_max);
+    for (a, b) in flow.theta().iter().zip(&exact) {
+        // The solution has decayed to e^(−5) ≈ 7·10⁻³ of θ(0): 1e-5 absolute is a 0.1%
+        // relative error on its slowest mode.
+        assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+    }
+    assert_eq!(flow.grad_evals(), q.evals, "every evaluation is counted");
+    let mut q = Quadratic::rotated(&lambda);
+    let mut dopri = Flow::new(config(t_max, 1e-7), theta0, &mut q).unwrap();
+    dopri.run(&mut q, |_| {});
+    assert!(
+        5 * flow.grad_evals() < dopri.grad_evals(),
+        "RKC {} vs Dormand–Prince {} evaluations",
+        flow.grad_evals(),
+        dopri.grad_evals()
+    );
+}
+
+#[test]
+fn rkc_tighter_tolerances_cost_more_and_err_less() {
+    let runs: Vec<(f64, u64)> = [1e-3, 1e-5, 1e-7]
+        .iter()
+        .map(|&tol| {
+            let mut q = Quadratic::rotated(&[0.1, 1.0, 4.0, 20.0]);
+            let theta0 = vec![1.0, -2.0, 0.5, 3.0];
+            let mut flow = Flow::new(rkc(3.0, tol), theta0.clone(), &mut q).unwrap();
+            flow.run(&mut q, |_| {});
+            let exact = q.exact(&theta0, 3.0);
+            let err = flow
+                .theta()
+                .iter()
+                .zip(&exact)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max);
+            (err, flow.grad_evals())
+        })
+        .collect();
+    for w in runs.windows(2) {
+        assert!(w[1].0 < w[0].0, "error did not shrink: {runs:?}");
+        assert!(w[1].1 > w[0].1, "evaluations did not grow: {runs:?}");
+    }
+    assert!(runs[2].0 < 1e-5, "{runs:?}");
+}
+
+#[test]
+fn rkc_stops_within_the_evaluation_budget() {
+    let mut q = Quadratic::diagonal(&[1.0, 3e3]);
+    let cfg = FlowConfig {
+        max_grad_evals: 200,
+        ..rkc(1e3, 1e-8)
+    };
+    let mut flow = Flow::new(cfg, vec![1.0, 1.0], &mut q).unwrap();
+    assert_eq!(
+        flow.run(&mut q, |_| {}),
+        Status::Timeout(Limit::Evaluations)
+    );
+    assert!(flow.grad_evals() <= 200, "{}", flow.grad_evals());
+    assert_eq!(flow.grad_evals(), q.evals);
+    assert_eq!(flow.records().last().unwrap().grad_evals, q.evals);
+}
+
+#[test]
+fn rkc_converges_at_the_analytic_time_and_lands_on_t() {
+    let mut q = Quadratic::diagonal(&[1.0]);
+    let eps: f64 = 1e-4;
+    let t_star = (0.5 / eps).ln() / 2.0;
+    let cfg = FlowConfig {
+        target: eps,
+        ..rkc(100.0, 1e-8)
+    };
+    let mut flow = Flow::new(cfg, vec![1.0], &mut q).unwrap();
+    let mut times = vec![0.0];
+    assert_eq!(flow.run(&mut q, |f| times.push(f.t())), Status::Converged);
+    let n = times.len();
+    assert!(
+        times[n - 2] < t_star + 1e-4 && times[n - 1] > t_star - 1e-4,
+        "{times:?}"
+    );
+    let mut q = Quadratic::diagonal(&[1.0, 3.0]);
+    let mut flow = Flow::new(rkc(1e-3, 1e-6), vec![1.0, 1.0], &mut q).unwrap();
+    assert_eq!(flow.run(&mut q, |_| {}), Status::Timeout(Limit::Time));
+    assert_eq!(flow.records().last().unwrap().t, 1e-3);
+}
+
+#[test]
+fn rkc_rejects_trials_into_nan_and_diverges_by_step_underflow() {
+    // Finite for 40 calls, NaN ever after: the trials and the re-estimates of ρ after
+    // them fail until the run gives up.
+    let mut calls = 0;
+    let mut obj = from_fn(1, |th: &[f64], g: &mut [f64]| {
+        calls += 1;
+        g[0] = th[0];
+        if calls > 40 {
+            f64::NAN
+        } else {
+            0.5 * th[0] * th[0]
+        }
+    });
+    let mut flow = Flow::new(rkc(1e3, 1e-6), vec![1.0], &mut obj).unwrap();
+    match flow.run(&mut obj, |_| {}) {
+        Status::Diverged(why) => assert!(why.contains("non-finite"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(flow.loss().is_finite(), "θ stays at the last good point");
+    assert!(flow.steps() > 0);
 }
 
 #[test]
@@ -323,4 +469,14 @@ fn config_reads_from_toml_with_defaults() {
     assert!(toml::from_str::<FlowConfig>("rtl = 1").is_err());
     let back: FlowConfig = toml::from_str(&toml::to_string(&cfg).unwrap()).unwrap();
     assert_eq!(back, cfg);
+    // Configs written before the solver existed read as Dormand–Prince, and a
+    // Dormand–Prince config is still written without it.
+    assert_eq!(cfg.solver, Solver::Dopri);
+    assert!(!serde_json::to_string(&cfg).unwrap().contains("solver"));
+    let rkc: FlowConfig = toml::from_str("solver = \"rkc\"").unwrap();
+    assert_eq!(rkc.solver, Solver::Rkc);
+    let err = toml::from_str::<FlowConfig>("solver = \"euler\"")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("dopri") && err.contains("rkc"), "{err}");
 }

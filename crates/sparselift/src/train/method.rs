@@ -3,14 +3,18 @@
 //!
 //! | string | method |
 //! | --- | --- |
-//! | `flow:rtol=1e-8,t=1000,target=1e-4` | gradient flow ([`FlowConfig`]: `rtol`, `atol`, `t`, `target`, `evals`, `log`, `h-min`) |
+//! | `flow:rtol=1e-8,t=1000,target=1e-4` | gradient flow ([`FlowConfig`]: `solver`, `rtol`, `atol`, `t`, `target`, `evals`, `log`, `h-min`) |
+//! | `flow:solver=rkc` | gradient flow by Runge–Kutta–Chebyshev instead of Dormand–Prince ([`Solver`]), for stiff flows |
 //! | `gd:lr=0.1` | full-batch gradient descent, optionally with `momentum`, `nesterov`, `wd` |
 //! | `sgd:lr=0.1,batch=64,momentum=0.9,nesterov` | mini-batch SGD |
 //! | `adam:lr=1e-3,batch=64` | Adam (`beta1`, `beta2`, `eps`, `wd`) |
 //! | `adamw:lr=1e-3,wd=0.05` | Adam with decoupled weight decay (default `wd` 0.01) |
 //!
-//! where every discrete method also takes `lr`, `batch` (a number or `full`), `epochs`,
-//! `target`, `schedule` (see [`Schedule`]), `seed`, `eval-every` and
+//! where `solver` is `dopri` (Dormand–Prince 5(4), the default) or `rkc`
+//! (second-order Runge–Kutta–Chebyshev with as many stages as the Hessian's spectral
+//! radius needs: far fewer gradients on long stiff flows; its default `rtol` is `1e-3`,
+//! see [`FlowConfig::of`]). Every discrete method takes `lr`, `batch` (a number or
+//! `full`), `epochs`, `target`, `schedule` (see [`Schedule`]), `seed`, `eval-every` and
 //! `divergence` — or as a table in a TOML file:
 //!
 //! ```
@@ -29,7 +33,7 @@
 //! # Ok::<(), sparselift::Error>(())
 //! ```
 
-use super::{AdamConfig, DescentConfig, FlowConfig, OptimizerConfig, Schedule, SgdConfig};
+use super::{AdamConfig, DescentConfig, FlowConfig, OptimizerConfig, Schedule, SgdConfig, Solver};
 use crate::{Error, Result};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
@@ -205,15 +209,20 @@ impl MethodConfig {
     }
 }
 
-const FLOW_KEYS: &str = "rtol, atol, t, target, evals, log, h-min";
+const FLOW_KEYS: &str = "solver, rtol, atol, t, target, evals, log, h-min";
 const DESCENT_KEYS: &str = "lr, batch, epochs, target, schedule, seed, eval-every, divergence";
 const SGD_KEYS: &str = "momentum, nesterov, wd";
 const ADAM_KEYS: &str = "beta1, beta2, eps, wd";
 
 fn parse_flow(options: &[(&str, Option<&str>)]) -> Result<FlowConfig> {
-    let mut c = FlowConfig::default();
+    // The solver decides the defaults of the other options.
+    let mut c = match options.iter().find(|&&(k, _)| k == "solver") {
+        Some(&(k, v)) => FlowConfig::of(solver(value("flow", k, v)?)?),
+        None => FlowConfig::default(),
+    };
     for &(k, v) in options {
         match k {
+            "solver" => {}
             "rtol" => c.rtol = number("flow", k, v)?,
             "atol" => c.atol = number("flow", k, v)?,
             "t" => c.t_max = number("flow", k, v)?,
@@ -225,6 +234,16 @@ fn parse_flow(options: &[(&str, Option<&str>)]) -> Result<FlowConfig> {
         }
     }
     Ok(c)
+}
+
+fn solver(v: &str) -> Result<Solver> {
+    Solver::ALL
+        .into_iter()
+        .find(|s| s.as_str() == v)
+        .ok_or_else(|| {
+            Error::invalid("method", format!("flow: unknown solver \"{v}\""))
+                .with_hint("solver takes dopri (Dormand–Prince 5(4), the default) or rkc (Runge–Kutta–Chebyshev, for stiff flows)")
+        })
 }
 
 /// Reads the loop's keys and removes them, leaving the optimiser's.
@@ -316,7 +335,8 @@ impl Display for MethodConfig {
         let mut o = Options(Vec::new());
         match self {
             MethodConfig::Flow(c) => {
-                let d = FlowConfig::default();
+                o.add("solver", c.solver, Solver::default());
+                let d = FlowConfig::of(c.solver);
                 o.add("rtol", c.rtol, d.rtol);
                 o.add("atol", c.atol, d.atol);
                 o.add("t", c.t_max, d.t_max);
@@ -409,6 +429,8 @@ mod tests {
         for text in [
             "flow",
             "flow:rtol=0.000001234,atol=1e-12,t=inf,target=0.0001,evals=500,log=3,h-min=1e-14",
+            "flow:solver=rkc",
+            "flow:rtol=1e-4,solver=rkc,t=100",
             "gd",
             "gd:lr=0.3,momentum=0.9,nesterov,wd=0.0001",
             "sgd:lr=0.1,batch=64,epochs=20,target=0.01,schedule=cosine::0.001,seed=7,eval-every=50,divergence=1000",
@@ -431,12 +453,25 @@ mod tests {
             MethodConfig::parse("sgd:batch=full").unwrap().to_string(),
             "gd"
         );
+        assert_eq!(
+            MethodConfig::parse("flow:t=100,solver=rkc")
+                .unwrap()
+                .to_string(),
+            "flow:solver=rkc,t=100"
+        );
+        assert_eq!(
+            MethodConfig::parse("flow:solver=dopri")
+                .unwrap()
+                .to_string(),
+            "flow"
+        );
     }
 
     #[test]
     fn serde_forms_round_trip() {
         for text in [
             "flow:t=100",
+            "flow:solver=rkc,rtol=1e-4",
             "adamw:lr=0.001,batch=16",
             "gd:nesterov,momentum=0.5",
         ] {
@@ -456,6 +491,8 @@ mod tests {
         }
         let flow: MethodConfig = toml::from_str("kind = \"flow\"\nrtol = 1e-7").unwrap();
         assert_eq!(flow.name(), "flow");
+        let rkc: MethodConfig = toml::from_str("kind = \"flow\"\nsolver = \"rkc\"").unwrap();
+        assert_eq!(rkc, MethodConfig::parse("flow:solver=rkc").unwrap());
         assert!(toml::from_str::<MethodConfig>("kind = \"flow\"\nlr = 1").is_err());
         let typo = "kind = \"descent\"\nlrr = 0.1\noptimizer = { kind = \"sgd\" }";
         let err = toml::from_str::<MethodConfig>(typo)
@@ -481,5 +518,12 @@ mod tests {
         assert!(err("sgd:batch=-3").contains("whole number"));
         assert!(err("rmsprop").contains("unknown method"));
         assert!(err("flow:rtol=0,atol=0").contains("not both 0"));
+        let e = err("flow:solver=euler");
+        assert!(
+            e.contains("unknown solver \"euler\"") && e.contains("dopri") && e.contains("rkc"),
+            "{e}"
+        );
+        assert!(err("flow:solver").contains("needs a value"));
+        assert!(err("flow:solverr=rkc").contains("solver, rtol"));
     }
 }

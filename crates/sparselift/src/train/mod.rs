@@ -6,7 +6,8 @@
 //! * [`loss`]: MSE, normalised MSE, softmax cross-entropy, accuracy on the engine's
 //!   feature-major outputs;
 //! * [`Objective`] (full batch) and [`BatchObjective`] (mini-batches);
-//! * [`Flow`]: gradient flow by adaptive Dormand–Prince 5(4), resumable;
+//! * [`Flow`]: gradient flow by adaptive Dormand–Prince 5(4) or, for stiff flows,
+//!   Runge–Kutta–Chebyshev ([`Solver`]), resumable;
 //! * [`Optimizer`]s ([`Sgd`], [`Adam`]), learning-rate [`Schedule`]s and the mini-batch
 //!   loop [`Descent`], resumable;
 //! * [`MethodConfig`]: a whole method as a string (`adam:lr=1e-3,batch=64`) or a TOML
@@ -40,6 +41,7 @@ pub mod loss;
 pub mod method;
 mod objective;
 mod optim;
+mod rkc;
 mod schedule;
 mod supervised;
 #[cfg(test)]
@@ -48,7 +50,7 @@ mod trainer;
 
 pub use descent::{Descent, DescentConfig};
 pub use fit::{train, Outcome, Trained};
-pub use flow::{Flow, FlowConfig};
+pub use flow::{Flow, FlowConfig, Solver};
 pub use loss::Loss;
 pub use method::MethodConfig;
 pub use objective::{from_fn, BatchObjective, FnObjective, FullBatch, Objective};
