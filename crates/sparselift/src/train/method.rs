@@ -12,7 +12,7 @@
 //!
 //! where `solver` is `dopri` (Dormand–Prince 5(4), the default) or `rkc`
 //! (second-order Runge–Kutta–Chebyshev with as many stages as the Hessian's spectral
-//! radius needs: far fewer gradients on long stiff flows; its default `rtol` is `1e-3`,
+//! radius needs: far fewer gradients on long stiff flows; its default `rtol` is `1e-4`,
 //! see [`FlowConfig::of`]). Every discrete method takes `lr`, `batch` (a number or
 //! `full`), `epochs`, `target`, `schedule` (see [`Schedule`]), `seed`, `eval-every` and
 //! `divergence` — or as a table in a TOML file:
