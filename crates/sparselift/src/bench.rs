@@ -305,6 +305,10 @@ pub struct CnnResult {
     pub gflops: f64,
     /// `gflops` divided by the machine limit measured in the same run.
     pub ratio_to_limit: f64,
+    /// For a sparse lift on the fast path: its step's time over the dense lift's, the
+    /// median of the ratios of windows timed alternately (a ratio of windows minutes
+    /// apart would measure the shared machine's drift as much as the code).
+    pub of_dense: Option<f64>,
 }
 
 /// `(side, channels, k, batch)` of the convolution measurement: dense lifts and their
@@ -324,7 +328,8 @@ pub fn cnn_configs(quick: bool) -> Vec<(usize, u32, u32, usize)> {
 
 /// Training steps of [`Case::cnn`]`(side, channels, k, batch)` on the fast path and on
 /// the per-edge loops, timed alternately `rounds` times each (medians of medians: the
-/// machine is shared), the reference only when `reference`.
+/// machine is shared), the reference only when `reference`; a sparse lift (`k <
+/// channels`) alternately with its dense lift too, for [`CnnResult::of_dense`].
 pub fn measure_cnn(
     (side, channels, k, batch): (usize, u32, u32, usize),
     limit: f64,
@@ -335,12 +340,18 @@ pub fn measure_cnn(
     let mut slow = reference
         .then(|| Case::cnn(side, channels, k, batch).map(Case::per_edge))
         .transpose()?;
+    let mut dense = (k < channels)
+        .then(|| Case::cnn(side, channels, channels, batch))
+        .transpose()?;
     let flops = 3.0 * fast.net.flops_per_sample() as f64 * batch as f64;
-    let (mut tf, mut ts) = (Vec::new(), Vec::new());
+    let (mut tf, mut ts, mut of_dense) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
         tf.push(time(0.5, || fast.train_step()));
         if let Some(slow) = &mut slow {
             ts.push(time(0.5, || slow.train_step()));
+        }
+        if let Some(dense) = &mut dense {
+            of_dense.push(tf[tf.len() - 1] / time(0.5, || dense.train_step()));
         }
     }
     let result = |route: &str, seconds: f64| CnnResult {
@@ -352,8 +363,12 @@ pub fn measure_cnn(
         seconds,
         gflops: flops / seconds / 1e9,
         ratio_to_limit: flops / seconds / 1e9 / limit,
+        of_dense: None,
     };
-    let mut out = vec![result("rows", median(tf))];
+    let mut out = vec![CnnResult {
+        of_dense: (!of_dense.is_empty()).then(|| median(of_dense)),
+        ..result("rows", median(tf))
+    }];
     if !ts.is_empty() {
         out.push(result("per-edge", median(ts)));
     }

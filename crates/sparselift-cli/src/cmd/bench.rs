@@ -108,8 +108,8 @@ fn cnn(quick: bool, json: bool) -> anyhow::Result<()> {
     let limit = sparselift::bench::machine_limit();
     if !json {
         println!(
-            "{:>5} {:>8} {:>4} {:>5} {:<9} {:>10} {:>9} {:>7}",
-            "map", "channels", "k", "batch", "route", "ms/step", "GFLOP/s", "limit"
+            "{:>5} {:>8} {:>4} {:>5} {:<9} {:>10} {:>9} {:>7} {:>9}",
+            "map", "channels", "k", "batch", "route", "ms/step", "GFLOP/s", "limit", "of dense"
         );
     }
     let mut results = Vec::new();
@@ -117,7 +117,7 @@ fn cnn(quick: bool, json: bool) -> anyhow::Result<()> {
         for r in sparselift::bench::measure_cnn(config, limit, 5, !quick)? {
             if !json {
                 println!(
-                    "{:>5} {:>8} {:>4} {:>5} {:<9} {:>10.2} {:>9.2} {:>6.1}%",
+                    "{:>5} {:>8} {:>4} {:>5} {:<9} {:>10.2} {:>9.2} {:>6.1}% {:>9}",
                     format!("{0}x{0}", r.side),
                     r.channels,
                     r.k,
@@ -125,7 +125,8 @@ fn cnn(quick: bool, json: bool) -> anyhow::Result<()> {
                     r.route,
                     1e3 * r.seconds,
                     r.gflops,
-                    100.0 * r.ratio_to_limit
+                    100.0 * r.ratio_to_limit,
+                    r.of_dense.map_or("-".into(), |d| format!("{d:.3}"))
                 );
             }
             results.push(r);
